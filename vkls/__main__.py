@@ -1,0 +1,5 @@
+"""``python -m vkls`` runs the command line."""
+
+from vkls.cli.main import cli
+
+cli()

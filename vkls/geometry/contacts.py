@@ -1,0 +1,63 @@
+"""Broad and narrow phase over a scene: every primitive pair close enough for a rule to flag.
+
+The broad phase enlarges each primitive's bounding box by its margin (half the largest
+distance any rule could require for it) and returns the overlapping pairs of different
+groups; it never misses a pair within the required distance (see
+:func:`vkls.geometry.kernels.candidate_pairs`). The narrow phase computes the exact
+surface distance and witness points of each candidate pair.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Contacts:
+    """Exact geometry of every candidate pair.
+
+    Attributes
+    ----------
+    pairs : (p, 2) int64
+        Primitive indices ``i < j`` in the numbering [capsules | boxes | cylinders].
+    distance : (p,) float64, metres
+        Surface-to-surface distance (negative: overlap).
+    witness_i, witness_j : (p, 3) float64, metres (local)
+        Closest points: on the axis of a capsule, on the surface of a box or cylinder.
+    abs_cos : (p,) float64
+        |cos| of the angle between the two directions (1: parallel).
+    radius_i, radius_j : (p,) float64, metres
+        Radii belonging to the witnesses (capsule radius; 0 for boxes and cylinders).
+    """
+
+    pairs: np.ndarray
+    distance: np.ndarray
+    witness_i: np.ndarray
+    witness_j: np.ndarray
+    abs_cos: np.ndarray
+    radius_i: np.ndarray
+    radius_j: np.ndarray
+
+
+def find_contacts(scene, margin: np.ndarray) -> Contacts:
+    """Broad phase + narrow phase over a scene.
+
+    Parameters
+    ----------
+    scene : vkls.geometry.scene.Scene
+    margin : (n + m + c,) float64, metres
+        Per primitive, in the numbering [capsules | boxes | cylinders].
+    """
+    from vkls.geometry import kernels
+
+    arrays = (scene.cap_a, scene.cap_b, scene.cap_r, scene.box_c, scene.box_h, scene.box_axes,
+              scene.cyl_xy, scene.cyl_z, scene.cyl_r)
+    lo, hi = kernels.primitive_aabbs(*arrays, np.ascontiguousarray(margin, dtype=np.float64))
+    group = np.ascontiguousarray(scene.object_group[scene.primitive_object])
+    pairs = kernels.candidate_pairs(lo, hi, group)
+    distance, witness_i, witness_j, abs_cos = kernels.pair_geometry(pairs, *arrays)
+    radius = np.concatenate([scene.cap_r, np.zeros(scene.n_boxes + scene.n_cylinders)])
+    return Contacts(pairs=pairs, distance=distance, witness_i=witness_i, witness_j=witness_j, abs_cos=abs_cos,
+                    radius_i=radius[pairs[:, 0]], radius_j=radius[pairs[:, 1]])

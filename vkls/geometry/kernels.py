@@ -1,0 +1,1567 @@
+"""Numba geometry kernels of vkls: bounding boxes, broad phase, narrow phase.
+
+All kernels are pure functions on flat, C-contiguous ``float64``/``int64``
+arrays (no Python objects), compiled with ``@njit(cache=True)`` and
+``fastmath`` off so that NaN and signed zeros keep IEEE semantics. The
+top-level loops over independent work use ``prange``.
+
+Primitives (units: metres)
+--------------------------
+Capsules (cables and pipes as chains of segments)
+    ``cap_a (n, 3)``, ``cap_b (n, 3)`` segment end points of the axis,
+    ``cap_r (n,)`` radius. Zero-length segments (``a == b``, a sphere) and
+    vertical segments are legal.
+Oriented boxes (rack parts)
+    ``box_c (m, 3)`` centre, ``box_h (m, 3)`` half extents (>= 0),
+    ``box_axes (m, 3, 3)`` where ``box_axes[k, i]`` is the unit vector of local
+    axis ``i`` (the three rows must be orthonormal).
+Vertical cylinders (tree root zones), solid
+    ``cyl_xy (k, 2)`` axis position, ``cyl_z (k, 2)`` = ``(z_bottom, z_top)``,
+    ``cyl_r (k,)`` radius.
+
+Mixed pair lists use one concatenated numbering ``[capsules | boxes |
+cylinders]``: capsule ``i`` is ``i``, box ``k`` is ``n + k``, cylinder ``l`` is
+``n + m + l``.
+
+Sign convention: ``distance`` is the surface-to-surface distance; negative
+means overlap. For capsule-capsule pairs it is exact (axis distance minus both
+radii, so a negative value is the overlap depth along the axis-to-axis line).
+For capsule-box and capsule-cylinder pairs whose capsule *axis* touches or
+enters the solid, the axis distance is 0 and ``distance = -radius``; it is not
+a penetration depth.
+
+Touching policy: see :mod:`vkls.geometry.tolerances`. Kernels never round and
+never apply the contact tolerance; they return float64 distances and the
+rules compare.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from vkls.geometry.tolerances import (
+    AABB_ROUNDING_PAD_RELATIVE,
+    CYLINDER_SEARCH_T_TOLERANCE,
+    DEGENERATE_LENGTH_SQUARED,
+    PARALLEL_SIN2,
+)
+
+__all__ = [
+    "capsule_aabbs",
+    "box_aabbs",
+    "cylinder_aabbs",
+    "primitive_aabbs",
+    "candidate_pairs",
+    "capsule_capsule_geometry",
+    "capsule_box_geometry",
+    "capsule_cylinder_geometry",
+    "pair_geometry",
+    "separation_components",
+    "closest_points_segment_segment",
+]
+
+# Golden-section search: 1/phi and the fixed number of iterations that shrink
+# [0, 1] below CYLINDER_SEARCH_T_TOLERANCE (0.618^58 = 7.6e-13).
+_INV_PHI = (math.sqrt(5.0) - 1.0) / 2.0
+_GOLDEN_ITERATIONS = int(math.ceil(math.log(CYLINDER_SEARCH_T_TOLERANCE) / math.log(_INV_PHI)))
+
+_EMPTY_PAIRS = np.empty((0, 2), dtype=np.int64)
+
+# --------------------------------------------------------------------------- #
+# Small vector helpers on 3-tuples (inlined by LLVM; no allocation).          #
+# --------------------------------------------------------------------------- #
+
+
+@njit(cache=True, inline="always")
+def _dot(u, v):
+    return u[0] * v[0] + u[1] * v[1] + u[2] * v[2]
+
+
+@njit(cache=True, inline="always")
+def _sub(u, v):
+    return (u[0] - v[0], u[1] - v[1], u[2] - v[2])
+
+
+@njit(cache=True, inline="always")
+def _add(u, v):
+    return (u[0] + v[0], u[1] + v[1], u[2] + v[2])
+
+
+@njit(cache=True, inline="always")
+def _axpy(s, d, p):
+    """``p + s * d``."""
+    return (p[0] + s * d[0], p[1] + s * d[1], p[2] + s * d[2])
+
+
+@njit(cache=True, inline="always")
+def _clamp01(x):
+    if x < 0.0:
+        return 0.0
+    if x > 1.0:
+        return 1.0
+    return x
+
+
+@njit(cache=True, inline="always")
+def _row(arr, i):
+    return (arr[i, 0], arr[i, 1], arr[i, 2])
+
+
+# --------------------------------------------------------------------------- #
+# Segment-segment closest points.                                             #
+# --------------------------------------------------------------------------- #
+
+
+@njit(cache=True)
+def _closest_params_segment_segment(d1, d2, r):
+    """Parameters ``(s, t)`` of the closest points of two segments.
+
+    Ericson, *Real-Time Collision Detection* (2005), 5.1.9
+    ``ClosestPtSegmentSegment``, with Ericson's variable names: the segments
+    are ``S1(s) = P1 + s*d1`` and ``S2(t) = P2 + t*d2``, ``s, t in [0, 1]``,
+    and ``r = P1 - P2``. Degenerate cases:
+
+    - both segments shorter than ``sqrt(DEGENERATE_LENGTH_SQUARED)``:
+      ``s = t = 0`` (point-point);
+    - one degenerate: the point is projected onto the other segment;
+    - parallel (``sin^2(angle) <= PARALLEL_SIN2``): Ericson picks an arbitrary
+      ``s = 0``; here ``s`` is the *middle of the overlap* of the two
+      segments' projections onto ``S1``, or the end of ``S1`` nearest to
+      ``S2`` when the projections are disjoint, and ``t`` the projection of
+      ``S1(s)`` onto ``S2``. For exactly parallel segments this is a true
+      closest pair; for nearly parallel ones the distance is off by at most
+      ``sqrt(PARALLEL_SIN2)`` times the overlap length (1e-6 per metre).
+
+    Parameters
+    ----------
+    d1, d2 : 3-tuple of float64, metres
+        Segment direction vectors ``Q1 - P1`` and ``Q2 - P2``.
+    r : 3-tuple of float64, metres
+        ``P1 - P2``.
+
+    Returns
+    -------
+    s, t : float64
+        Parameters in ``[0, 1]``; the closest vector is ``r + s*d1 - t*d2``.
+    """
+    a = _dot(d1, d1)
+    e = _dot(d2, d2)
+    f = _dot(d2, r)
+    if a <= DEGENERATE_LENGTH_SQUARED and e <= DEGENERATE_LENGTH_SQUARED:
+        return 0.0, 0.0
+    if a <= DEGENERATE_LENGTH_SQUARED:
+        return 0.0, _clamp01(f / e)
+    c = _dot(d1, r)
+    if e <= DEGENERATE_LENGTH_SQUARED:
+        return _clamp01(-c / a), 0.0
+    b = _dot(d1, d2)
+    denom = a * e - b * b
+    if denom <= PARALLEL_SIN2 * a * e:
+        # Parallel: parameters on S1 of the projections of P2 and Q2.
+        s_p2 = -c / a
+        s_q2 = (b - c) / a
+        lo = max(0.0, min(s_p2, s_q2))
+        hi = min(1.0, max(s_p2, s_q2))
+        if lo <= hi:
+            s = 0.5 * (lo + hi)
+        elif max(s_p2, s_q2) < 0.0:
+            s = 0.0
+        else:
+            s = 1.0
+        return s, _clamp01((b * s + f) / e)
+    s = _clamp01((b * f - c * e) / denom)
+    t = (b * s + f) / e
+    if t < 0.0:
+        t = 0.0
+        s = _clamp01(-c / a)
+    elif t > 1.0:
+        t = 1.0
+        s = _clamp01((b - c) / a)
+    return s, t
+
+
+@njit(cache=True, inline="always")
+def _segment_less(a1, b1, r1, a2, b2, r2):
+    """Strict lexicographic order on ``(a, b, r)`` of two capsules."""
+    for k in range(3):
+        if a1[k] != a2[k]:
+            return a1[k] < a2[k]
+    for k in range(3):
+        if b1[k] != b2[k]:
+            return b1[k] < b2[k]
+    return r1 < r2
+
+
+@njit(cache=True)
+def _capsule_capsule(a1, b1, r1, a2, b2, r2):
+    """Closest points, surface distance and |cos| of two capsules.
+
+    Canonicalised so that swapping the arguments swaps the witnesses and
+    leaves everything else bit-for-bit identical: the routine always runs with
+    the lexicographically smaller capsule ``(a, b, r)`` as ``S1``.
+
+    Returns
+    -------
+    distance : float64
+        ``|p - q| - (r1 + r2)``, metres.
+    p, q : 3-tuples
+        Closest points on the axes of capsule 1 and 2.
+    abs_cos : float64
+        ``|cos|`` of the angle between the axes; 0.0 if either is degenerate.
+    """
+    swap = _segment_less(a2, b2, r2, a1, b1, r1)
+    if swap:
+        p1, q1, p2, q2 = a2, b2, a1, b1
+    else:
+        p1, q1, p2, q2 = a1, b1, a2, b2
+    d1 = _sub(q1, p1)
+    d2 = _sub(q2, p2)
+    r = _sub(p1, p2)
+    s, t = _closest_params_segment_segment(d1, d2, r)
+    # Distance from the difference vector (exact for nearby RD coordinates).
+    v = (r[0] + s * d1[0] - t * d2[0], r[1] + s * d1[1] - t * d2[1], r[2] + s * d1[2] - t * d2[2])
+    dist = math.sqrt(_dot(v, v)) - (r1 + r2)
+    c1 = _axpy(s, d1, p1)
+    c2 = _axpy(t, d2, p2)
+    aa = _dot(d1, d1)
+    ee = _dot(d2, d2)
+    if aa <= DEGENERATE_LENGTH_SQUARED or ee <= DEGENERATE_LENGTH_SQUARED:
+        abs_cos = 0.0
+    else:
+        abs_cos = min(1.0, abs(_dot(d1, d2)) / math.sqrt(aa * ee))
+    if swap:
+        return dist, c2, c1, abs_cos
+    return dist, c1, c2, abs_cos
+
+
+# --------------------------------------------------------------------------- #
+# Segment - oriented box.                                                     #
+# --------------------------------------------------------------------------- #
+
+
+@njit(cache=True, inline="always")
+def _place(k, vk, vu, vw):
+    """3-tuple with ``vk`` on axis ``k``, ``vu`` on ``(k+1)%3``, ``vw`` on ``(k+2)%3``."""
+    if k == 0:
+        return (vk, vu, vw)
+    if k == 1:
+        return (vw, vk, vu)
+    return (vu, vw, vk)
+
+
+@njit(cache=True)
+def _capsule_box(a, b, rad, c, h, ax0, ax1, ax2):
+    """Exact distance from a capsule to a solid oriented box.
+
+    The segment is expressed in the box frame, where the box is the
+    axis-aligned ``[-h, h]``. Then:
+
+    1. slab test (Ericson 5.3.3 ``IntersectSegmentAABB``, closed box,
+       parameter range [0, 1]): if the segment meets the box the axis
+       distance is 0; the witness (on both sides) is the middle of the part
+       of the segment inside the box;
+    2. otherwise the minimum over the two end points' clamped point-box
+       distances (Ericson 5.1.3) and the 12 box edges against the segment
+       (:func:`_closest_params_segment_segment`). For a segment disjoint from
+       a convex polyhedron a closest pair always has an end point of the
+       segment, or a point of a box edge, as one of its points (if the box
+       point is interior to a face the segment is parallel to that face and
+       the constant distance extends to an end point or to an edge), so the
+       minimum is exact.
+
+    Returns
+    -------
+    distance : float64
+        Axis-to-box distance minus ``rad``, metres.
+    p, q : 3-tuples
+        Witness on the capsule axis and on the box surface (world frame).
+    """
+    # Local coordinates relative to the box centre.
+    wa = _sub(a, c)
+    wb = _sub(b, c)
+    pa = (_dot(wa, ax0), _dot(wa, ax1), _dot(wa, ax2))
+    pb = (_dot(wb, ax0), _dot(wb, ax1), _dot(wb, ax2))
+    d = _sub(pb, pa)
+
+    tmin = 0.0
+    tmax = 1.0
+    hit = True
+    for k in range(3):
+        if d[k] == 0.0:
+            if pa[k] < -h[k] or pa[k] > h[k]:
+                hit = False
+                break
+        else:
+            t1 = (-h[k] - pa[k]) / d[k]
+            t2 = (h[k] - pa[k]) / d[k]
+            if t1 > t2:
+                t1, t2 = t2, t1
+            if t1 > tmin:
+                tmin = t1
+            if t2 < tmax:
+                tmax = t2
+            if tmin > tmax:
+                hit = False
+                break
+    if hit:
+        tm = 0.5 * (tmin + tmax)
+        ps = _axpy(tm, d, pa)
+        pw = _local_to_world(ps, c, ax0, ax1, ax2)
+        return -rad, pw, pw
+
+    # The 12 edges: direction along axis k, at (+-h_u, +-h_w). Edges along the
+    # axis most parallel to the segment go first so that, on ties, a parallel
+    # edge gives the middle of the overlap as witness (strict < keeps the
+    # first minimum).
+    best = np.inf
+    bs = pa
+    bq = pa
+    k_first = 0
+    if abs(d[1]) > abs(d[k_first]):
+        k_first = 1
+    if abs(d[2]) > abs(d[k_first]):
+        k_first = 2
+    for kk in range(3):
+        k = (k_first + kk) % 3
+        hk = h[k]
+        hu = h[(k + 1) % 3]
+        hw = h[(k + 2) % 3]
+        e_dir = _place(k, 2.0 * hk, 0.0, 0.0)
+        for iu in range(2):
+            su = hu if iu == 1 else -hu
+            for iw in range(2):
+                sw = hw if iw == 1 else -hw
+                e0 = _place(k, -hk, su, sw)
+                r = _sub(pa, e0)
+                s, t = _closest_params_segment_segment(d, e_dir, r)
+                v = (
+                    r[0] + s * d[0] - t * e_dir[0],
+                    r[1] + s * d[1] - t * e_dir[1],
+                    r[2] + s * d[2] - t * e_dir[2],
+                )
+                d2 = _dot(v, v)
+                if d2 < best:
+                    best = d2
+                    bs = _axpy(s, d, pa)
+                    bq = _axpy(t, e_dir, e0)
+    # End points clamped onto the box (Ericson 5.1.3 ClosestPtPointAABB).
+    qa = (min(max(pa[0], -h[0]), h[0]), min(max(pa[1], -h[1]), h[1]), min(max(pa[2], -h[2]), h[2]))
+    va = _sub(pa, qa)
+    d2 = _dot(va, va)
+    if d2 < best:
+        best = d2
+        bs = pa
+        bq = qa
+    qb = (min(max(pb[0], -h[0]), h[0]), min(max(pb[1], -h[1]), h[1]), min(max(pb[2], -h[2]), h[2]))
+    vb = _sub(pb, qb)
+    d2 = _dot(vb, vb)
+    if d2 < best:
+        best = d2
+        bs = pb
+        bq = qb
+    return (
+        math.sqrt(best) - rad,
+        _local_to_world(bs, c, ax0, ax1, ax2),
+        _local_to_world(bq, c, ax0, ax1, ax2),
+    )
+
+
+@njit(cache=True, inline="always")
+def _local_to_world(p, c, ax0, ax1, ax2):
+    return (
+        c[0] + p[0] * ax0[0] + p[1] * ax1[0] + p[2] * ax2[0],
+        c[1] + p[0] * ax0[1] + p[1] * ax1[1] + p[2] * ax2[1],
+        c[2] + p[0] * ax0[2] + p[1] * ax1[2] + p[2] * ax2[2],
+    )
+
+
+# --------------------------------------------------------------------------- #
+# Segment - solid vertical cylinder.                                          #
+# --------------------------------------------------------------------------- #
+
+
+@njit(cache=True, inline="always")
+def _cyl_dist2(px, py, pz, R, z0, z1):
+    """Squared distance from a point (relative to the axis) to the solid cylinder.
+
+    The cylinder is the product of a disk and an interval in orthogonal
+    subspaces, so the squared distance is the sum of the squared distances
+    to each: ``max(rho - R, 0)^2 + max(z0 - z, z - z1, 0)^2``.
+    """
+    hd = math.sqrt(px * px + py * py) - R
+    if hd < 0.0:
+        hd = 0.0
+    vd = 0.0
+    if pz < z0:
+        vd = z0 - pz
+    elif pz > z1:
+        vd = pz - z1
+    return hd * hd + vd * vd
+
+
+@njit(cache=True)
+def _capsule_cylinder(a, b, rad, cx, cy, z0, z1, R):
+    """Distance from a capsule to a solid vertical cylinder, with witnesses.
+
+    Work relative to the axis ``(cx, cy)``. ``P(t) = A + t*D``, ``t in [0, 1]``.
+
+    1. Intersection (exact): clip the segment to the slab ``z0 <= z <= z1``,
+       then take the point of the clipped part nearest to the axis in plan
+       (closed-form 2D point-segment projection). If it is within ``R`` the
+       axis distance is 0; that point is the witness on both sides.
+    2. Otherwise ``f(t) = dist(P(t), cylinder)`` is convex in ``t`` (distance
+       to a convex set along a line). Closed forms: a horizontal segment
+       (``f`` depends only on the plan distance, minimised by the 2D
+       projection) and a vertical or zero-length one (``f`` depends only on
+       the height, minimised by clamping). The general case uses a
+       golden-section search with a fixed number of iterations
+       (``CYLINDER_SEARCH_T_TOLERANCE`` on ``t``; distance error at most that
+       times the segment length) and then keeps the best of it and both end
+       points.
+
+    Returns
+    -------
+    distance : float64
+        Axis-to-cylinder distance minus ``rad``, metres.
+    p, q : 3-tuples
+        Witness on the capsule axis and on the cylinder surface (world).
+    abs_cos : float64
+        ``|cos|`` of the angle between the capsule axis and the vertical
+        cylinder axis (0.0 for a zero-length segment).
+    """
+    ax = a[0] - cx
+    ay = a[1] - cy
+    az = a[2]
+    dx = b[0] - a[0]
+    dy = b[1] - a[1]
+    dz = b[2] - a[2]
+    dxy2 = dx * dx + dy * dy
+    dd = dxy2 + dz * dz
+    if dd <= DEGENERATE_LENGTH_SQUARED:
+        abs_cos = 0.0
+    else:
+        abs_cos = min(1.0, abs(dz) / math.sqrt(dd))
+
+    # 1. Part of the segment inside the slab z0 <= z <= z1.
+    in_slab = True
+    tl = 0.0
+    th = 1.0
+    if dz == 0.0:
+        in_slab = z0 <= az <= z1
+    else:
+        t1 = (z0 - az) / dz
+        t2 = (z1 - az) / dz
+        if t1 > t2:
+            t1, t2 = t2, t1
+        tl = max(tl, t1)
+        th = min(th, t2)
+        in_slab = tl <= th
+    if in_slab:
+        if dxy2 <= DEGENERATE_LENGTH_SQUARED:
+            ts = 0.5 * (tl + th)
+        else:
+            ts = -(ax * dx + ay * dy) / dxy2
+            ts = min(max(ts, tl), th)
+        px = ax + ts * dx
+        py = ay + ts * dy
+        if px * px + py * py <= R * R:
+            p = (a[0] + ts * dx, a[1] + ts * dy, a[2] + ts * dz)
+            return -rad, p, p, abs_cos
+
+    # 2. Disjoint: minimise the convex f(t).
+    if dd <= DEGENERATE_LENGTH_SQUARED:
+        t = 0.0
+    elif dz == 0.0:
+        # Horizontal: height distance constant, minimise plan distance.
+        t = _clamp01(-(ax * dx + ay * dy) / dxy2)
+    elif dxy2 <= DEGENERATE_LENGTH_SQUARED:
+        # Vertical: plan distance constant, minimise height distance: the
+        # middle of the part inside the slab, else the end nearest to it.
+        if in_slab:
+            t = 0.5 * (tl + th)
+        elif (az > z1) == (dz < 0.0):
+            t = 1.0
+        else:
+            t = 0.0
+    else:
+        lo = 0.0
+        hi = 1.0
+        x1 = hi - _INV_PHI * (hi - lo)
+        x2 = lo + _INV_PHI * (hi - lo)
+        f1 = _cyl_dist2(ax + x1 * dx, ay + x1 * dy, az + x1 * dz, R, z0, z1)
+        f2 = _cyl_dist2(ax + x2 * dx, ay + x2 * dy, az + x2 * dz, R, z0, z1)
+        for _ in range(_GOLDEN_ITERATIONS):
+            if f1 <= f2:
+                hi = x2
+                x2 = x1
+                f2 = f1
+                x1 = hi - _INV_PHI * (hi - lo)
+                f1 = _cyl_dist2(ax + x1 * dx, ay + x1 * dy, az + x1 * dz, R, z0, z1)
+            else:
+                lo = x1
+                x1 = x2
+                f1 = f2
+                x2 = lo + _INV_PHI * (hi - lo)
+                f2 = _cyl_dist2(ax + x2 * dx, ay + x2 * dy, az + x2 * dz, R, z0, z1)
+        t = 0.5 * (lo + hi)
+        ft = _cyl_dist2(ax + t * dx, ay + t * dy, az + t * dz, R, z0, z1)
+        f0 = _cyl_dist2(ax, ay, az, R, z0, z1)
+        if f0 <= ft:
+            t = 0.0
+            ft = f0
+        fe = _cyl_dist2(ax + dx, ay + dy, az + dz, R, z0, z1)
+        if fe < ft:
+            t = 1.0
+    if t == 1.0:
+        px, py, pz = b[0] - cx, b[1] - cy, b[2]
+    else:
+        px, py, pz = ax + t * dx, ay + t * dy, az + t * dz
+    d2 = _cyl_dist2(px, py, pz, R, z0, z1)
+    # Closest point of the solid cylinder.
+    rho = math.sqrt(px * px + py * py)
+    if rho > R:
+        qx = px * (R / rho)
+        qy = py * (R / rho)
+    else:
+        qx = px
+        qy = py
+    qz = min(max(pz, z0), z1)
+    p = (px + cx, py + cy, pz)
+    q = (qx + cx, qy + cy, qz)
+    return math.sqrt(d2) - rad, p, q, abs_cos
+
+
+# --------------------------------------------------------------------------- #
+# Bounding boxes.                                                             #
+# --------------------------------------------------------------------------- #
+
+
+@njit(cache=True, inline="always")
+def _pad_lo(x):
+    return x - AABB_ROUNDING_PAD_RELATIVE * max(1.0, abs(x))
+
+
+@njit(cache=True, inline="always")
+def _pad_hi(x):
+    return x + AABB_ROUNDING_PAD_RELATIVE * max(1.0, abs(x))
+
+
+@njit(cache=True, parallel=True)
+def _capsule_aabbs(a, b, r, margin):
+    n = a.shape[0]
+    lo = np.empty((n, 3), dtype=np.float64)
+    hi = np.empty((n, 3), dtype=np.float64)
+    for i in prange(n):
+        e = r[i] + margin[i]
+        for k in range(3):
+            lo[i, k] = _pad_lo(min(a[i, k], b[i, k]) - e)
+            hi[i, k] = _pad_hi(max(a[i, k], b[i, k]) + e)
+    return lo, hi
+
+
+@njit(cache=True, parallel=True)
+def _box_aabbs(c, h, axes, margin):
+    m = c.shape[0]
+    lo = np.empty((m, 3), dtype=np.float64)
+    hi = np.empty((m, 3), dtype=np.float64)
+    for i in prange(m):
+        for k in range(3):
+            ext = (
+                abs(axes[i, 0, k]) * h[i, 0]
+                + abs(axes[i, 1, k]) * h[i, 1]
+                + abs(axes[i, 2, k]) * h[i, 2]
+                + margin[i]
+            )
+            lo[i, k] = _pad_lo(c[i, k] - ext)
+            hi[i, k] = _pad_hi(c[i, k] + ext)
+    return lo, hi
+
+
+@njit(cache=True, parallel=True)
+def _cylinder_aabbs(xy, z, r, margin):
+    k_ = xy.shape[0]
+    lo = np.empty((k_, 3), dtype=np.float64)
+    hi = np.empty((k_, 3), dtype=np.float64)
+    for i in prange(k_):
+        e = r[i] + margin[i]
+        lo[i, 0] = _pad_lo(xy[i, 0] - e)
+        hi[i, 0] = _pad_hi(xy[i, 0] + e)
+        lo[i, 1] = _pad_lo(xy[i, 1] - e)
+        hi[i, 1] = _pad_hi(xy[i, 1] + e)
+        lo[i, 2] = _pad_lo(z[i, 0] - margin[i])
+        hi[i, 2] = _pad_hi(z[i, 1] + margin[i])
+    return lo, hi
+
+
+# --------------------------------------------------------------------------- #
+# Input validation (plain Python).                                            #
+# --------------------------------------------------------------------------- #
+
+
+def _f64(x, shape, name):
+    arr = np.ascontiguousarray(x, dtype=np.float64)
+    if arr.ndim != len(shape):
+        raise ValueError(f"{name}: expected {len(shape)} dimensions, got shape {arr.shape}")
+    for got, want in zip(arr.shape, shape):
+        if want is not None and got != want:
+            raise ValueError(f"{name}: expected shape {shape}, got {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name}: contains NaN or infinite values")
+    return arr
+
+
+def _i64(x, shape, name):
+    arr = np.asarray(x)
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"{name}: expected integers, got {arr.dtype}")
+    arr = np.ascontiguousarray(arr, dtype=np.int64)
+    if arr.ndim == 1 and len(shape) == 2 and arr.size == 0:
+        arr = arr.reshape(0, shape[1])
+    if arr.ndim != len(shape):
+        raise ValueError(f"{name}: expected {len(shape)} dimensions, got shape {arr.shape}")
+    for got, want in zip(arr.shape, shape):
+        if want is not None and got != want:
+            raise ValueError(f"{name}: expected shape {shape}, got {arr.shape}")
+    return arr
+
+
+def _margin(margin, n):
+    m = _f64(np.broadcast_to(np.asarray(margin, dtype=np.float64), (n,)), (n,), "margin")
+    if (m < 0).any():
+        raise ValueError("margin: must be >= 0")
+    return m
+
+
+def _capsules(a, b, r):
+    a = _f64(a, (None, 3), "cap_a")
+    n = a.shape[0]
+    return a, _f64(b, (n, 3), "cap_b"), _f64(r, (n,), "cap_r")
+
+
+def _boxes(c, h, axes):
+    c = _f64(c, (None, 3), "box_c")
+    m = c.shape[0]
+    return c, _f64(h, (m, 3), "box_h"), _f64(axes, (m, 3, 3), "box_axes")
+
+
+def _cylinders(xy, z, r):
+    xy = _f64(xy, (None, 2), "cyl_xy")
+    k = xy.shape[0]
+    return xy, _f64(z, (k, 2), "cyl_z"), _f64(r, (k,), "cyl_r")
+
+
+# --------------------------------------------------------------------------- #
+# Public: bounding boxes.                                                     #
+# --------------------------------------------------------------------------- #
+
+
+def capsule_aabbs(cap_a, cap_b, cap_r, margin):
+    """Axis-aligned bounding boxes of capsules, enlarged by a margin.
+
+    Parameters
+    ----------
+    cap_a, cap_b : (n, 3) float64, metres
+        Segment end points.
+    cap_r : (n,) float64, metres
+        Radii.
+    margin : (n,) float64 or scalar, metres
+        Extra enlargement per primitive (half the largest clearance any rule
+        could require for it), so that two enlarged boxes overlap for every
+        pair whose surface distance is ``<= margin_i + margin_j``.
+
+    Returns
+    -------
+    lo, hi : (n, 3) float64, metres
+        Box corners, rounded outwards by ``AABB_ROUNDING_PAD_RELATIVE``.
+    """
+    a, b, r = _capsules(cap_a, cap_b, cap_r)
+    return _capsule_aabbs(a, b, r, _margin(margin, a.shape[0]))
+
+
+def box_aabbs(box_c, box_h, box_axes, margin):
+    """Axis-aligned bounding boxes of oriented boxes, enlarged by a margin.
+
+    Parameters
+    ----------
+    box_c : (m, 3) float64, metres
+    box_h : (m, 3) float64, metres
+    box_axes : (m, 3, 3) float64, unit vectors (rows are the local axes)
+    margin : (m,) float64 or scalar, metres
+
+    Returns
+    -------
+    lo, hi : (m, 3) float64, metres
+    """
+    c, h, axes = _boxes(box_c, box_h, box_axes)
+    return _box_aabbs(c, h, axes, _margin(margin, c.shape[0]))
+
+
+def cylinder_aabbs(cyl_xy, cyl_z, cyl_r, margin):
+    """Axis-aligned bounding boxes of vertical cylinders, enlarged by a margin.
+
+    Parameters
+    ----------
+    cyl_xy : (k, 2) float64, metres
+    cyl_z : (k, 2) float64, metres, ``(z_bottom, z_top)``
+    cyl_r : (k,) float64, metres
+    margin : (k,) float64 or scalar, metres
+
+    Returns
+    -------
+    lo, hi : (k, 3) float64, metres
+    """
+    xy, z, r = _cylinders(cyl_xy, cyl_z, cyl_r)
+    return _cylinder_aabbs(xy, z, r, _margin(margin, xy.shape[0]))
+
+
+def primitive_aabbs(cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r, margin):
+    """Enlarged AABBs of all primitives in the concatenated numbering.
+
+    Parameters
+    ----------
+    cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r
+        The scene's primitive arrays (see module docstring); empty arrays of
+        the right trailing shape are allowed.
+    margin : (n + m + k,) float64, metres
+        Per-primitive margin in the order ``[capsules | boxes | cylinders]``.
+
+    Returns
+    -------
+    lo, hi : (n + m + k, 3) float64, metres
+    """
+    a, b, r = _capsules(cap_a, cap_b, cap_r)
+    c, h, axes = _boxes(box_c, box_h, box_axes)
+    xy, z, cr = _cylinders(cyl_xy, cyl_z, cyl_r)
+    n, m, k = a.shape[0], c.shape[0], xy.shape[0]
+    mg = _margin(margin, n + m + k)
+    l1, h1 = _capsule_aabbs(a, b, r, mg[:n])
+    l2, h2 = _box_aabbs(c, h, axes, np.ascontiguousarray(mg[n : n + m]))
+    l3, h3 = _cylinder_aabbs(xy, z, cr, np.ascontiguousarray(mg[n + m :]))
+    return np.concatenate([l1, l2, l3]), np.concatenate([h1, h2, h3])
+
+
+# --------------------------------------------------------------------------- #
+# Narrow phase drivers.                                                       #
+# --------------------------------------------------------------------------- #
+
+_KIND_CAPSULE = 0
+_KIND_BOX = 1
+_KIND_CYLINDER = 2
+
+
+@njit(cache=True, inline="always")
+def _put(out, p, v):
+    out[p, 0] = v[0]
+    out[p, 1] = v[1]
+    out[p, 2] = v[2]
+
+
+@njit(cache=True, inline="always")
+def _capsule_box_at(i, k, cap_a, cap_b, cap_r, box_c, box_h, box_axes):
+    return _capsule_box(
+        _row(cap_a, i),
+        _row(cap_b, i),
+        cap_r[i],
+        _row(box_c, k),
+        _row(box_h, k),
+        (box_axes[k, 0, 0], box_axes[k, 0, 1], box_axes[k, 0, 2]),
+        (box_axes[k, 1, 0], box_axes[k, 1, 1], box_axes[k, 1, 2]),
+        (box_axes[k, 2, 0], box_axes[k, 2, 1], box_axes[k, 2, 2]),
+    )
+
+
+@njit(cache=True, inline="always")
+def _capsule_cylinder_at(i, k, cap_a, cap_b, cap_r, cyl_xy, cyl_z, cyl_r):
+    return _capsule_cylinder(
+        _row(cap_a, i), _row(cap_b, i), cap_r[i], cyl_xy[k, 0], cyl_xy[k, 1], cyl_z[k, 0], cyl_z[k, 1], cyl_r[k]
+    )
+
+
+@njit(cache=True, parallel=True)
+def _pair_geometry(pairs, cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r):
+    n_pairs = pairs.shape[0]
+    n_cap = cap_a.shape[0]
+    n_box = box_c.shape[0]
+    dist = np.empty(n_pairs, dtype=np.float64)
+    wi = np.empty((n_pairs, 3), dtype=np.float64)
+    wj = np.empty((n_pairs, 3), dtype=np.float64)
+    abs_cos = np.empty(n_pairs, dtype=np.float64)
+    for p in prange(n_pairs):
+        i = pairs[p, 0]
+        j = pairs[p, 1]
+        swap = False
+        ki = _KIND_CAPSULE if i < n_cap else (_KIND_BOX if i < n_cap + n_box else _KIND_CYLINDER)
+        kj = _KIND_CAPSULE if j < n_cap else (_KIND_BOX if j < n_cap + n_box else _KIND_CYLINDER)
+        if ki > kj:
+            i, j = j, i
+            ki, kj = kj, ki
+            swap = True
+        if ki == _KIND_CAPSULE and kj == _KIND_CAPSULE:
+            d, c1, c2, ac = _capsule_capsule(
+                _row(cap_a, i), _row(cap_b, i), cap_r[i], _row(cap_a, j), _row(cap_b, j), cap_r[j]
+            )
+        elif ki == _KIND_CAPSULE and kj == _KIND_BOX:
+            d, c1, c2 = _capsule_box_at(i, j - n_cap, cap_a, cap_b, cap_r, box_c, box_h, box_axes)
+            ac = 0.0
+        elif ki == _KIND_CAPSULE and kj == _KIND_CYLINDER:
+            d, c1, c2, ac = _capsule_cylinder_at(i, j - n_cap - n_box, cap_a, cap_b, cap_r, cyl_xy, cyl_z, cyl_r)
+        else:
+            d = np.inf
+            c1 = (np.nan, np.nan, np.nan)
+            c2 = c1
+            ac = 0.0
+        dist[p] = d
+        abs_cos[p] = ac
+        if swap:
+            _put(wi, p, c2)
+            _put(wj, p, c1)
+        else:
+            _put(wi, p, c1)
+            _put(wj, p, c2)
+    return dist, wi, wj, abs_cos
+
+
+@njit(cache=True, parallel=True)
+def _capsule_capsule_geometry(pairs, a, b, r):
+    n_pairs = pairs.shape[0]
+    dist = np.empty(n_pairs, dtype=np.float64)
+    wi = np.empty((n_pairs, 3), dtype=np.float64)
+    wj = np.empty((n_pairs, 3), dtype=np.float64)
+    abs_cos = np.empty(n_pairs, dtype=np.float64)
+    for p in prange(n_pairs):
+        i = pairs[p, 0]
+        j = pairs[p, 1]
+        d, c1, c2, ac = _capsule_capsule(_row(a, i), _row(b, i), r[i], _row(a, j), _row(b, j), r[j])
+        dist[p] = d
+        abs_cos[p] = ac
+        _put(wi, p, c1)
+        _put(wj, p, c2)
+    return dist, wi, wj, abs_cos
+
+
+@njit(cache=True, parallel=True)
+def _capsule_box_geometry(pairs, cap_a, cap_b, cap_r, box_c, box_h, box_axes):
+    n_pairs = pairs.shape[0]
+    dist = np.empty(n_pairs, dtype=np.float64)
+    wi = np.empty((n_pairs, 3), dtype=np.float64)
+    wj = np.empty((n_pairs, 3), dtype=np.float64)
+    abs_cos = np.zeros(n_pairs, dtype=np.float64)
+    for p in prange(n_pairs):
+        d, c1, c2 = _capsule_box_at(pairs[p, 0], pairs[p, 1], cap_a, cap_b, cap_r, box_c, box_h, box_axes)
+        dist[p] = d
+        _put(wi, p, c1)
+        _put(wj, p, c2)
+    return dist, wi, wj, abs_cos
+
+
+@njit(cache=True, parallel=True)
+def _capsule_cylinder_geometry(pairs, cap_a, cap_b, cap_r, cyl_xy, cyl_z, cyl_r):
+    n_pairs = pairs.shape[0]
+    dist = np.empty(n_pairs, dtype=np.float64)
+    wi = np.empty((n_pairs, 3), dtype=np.float64)
+    wj = np.empty((n_pairs, 3), dtype=np.float64)
+    abs_cos = np.empty(n_pairs, dtype=np.float64)
+    for p in prange(n_pairs):
+        d, c1, c2, ac = _capsule_cylinder_at(pairs[p, 0], pairs[p, 1], cap_a, cap_b, cap_r, cyl_xy, cyl_z, cyl_r)
+        dist[p] = d
+        abs_cos[p] = ac
+        _put(wi, p, c1)
+        _put(wj, p, c2)
+    return dist, wi, wj, abs_cos
+
+
+@njit(cache=True, parallel=True)
+def _separation_components(wi, wj, ri, rj):
+    n = wi.shape[0]
+    horizontal = np.empty(n, dtype=np.float64)
+    vertical = np.empty(n, dtype=np.float64)
+    for p in prange(n):
+        dx = wj[p, 0] - wi[p, 0]
+        dy = wj[p, 1] - wi[p, 1]
+        dz = wj[p, 2] - wi[p, 2]
+        rr = ri[p] + rj[p]
+        horizontal[p] = math.hypot(dx, dy) - rr
+        vertical[p] = abs(dz) - rr
+    return horizontal, vertical
+
+
+def _pairs_in_range(pairs, n_i, n_j, name):
+    pairs = _i64(pairs, (None, 2), name)
+    if pairs.shape[0]:
+        if pairs[:, 0].min() < 0 or pairs[:, 0].max() >= n_i or pairs[:, 1].min() < 0 or pairs[:, 1].max() >= n_j:
+            raise ValueError(f"{name}: index out of range")
+    return pairs
+
+
+def capsule_capsule_geometry(pairs, cap_a, cap_b, cap_r):
+    """Exact closest points and surface distance of capsule pairs.
+
+    Ericson 5.1.9 ``ClosestPtSegmentSegment`` with the degenerate and
+    parallel cases handled as in :func:`_closest_params_segment_segment`
+    (parallel overlapping axes: witness at the middle of the overlap).
+    The result for ``(i, j)`` is bit-for-bit the swap of the result for
+    ``(j, i)``: the kernel always runs with the lexicographically smaller
+    capsule ``(a, b, r)`` first.
+
+    Parameters
+    ----------
+    pairs : (p, 2) int64
+        Capsule indices ``(i, j)``.
+    cap_a, cap_b : (n, 3) float64, metres
+    cap_r : (n,) float64, metres
+
+    Returns
+    -------
+    distance : (p,) float64, metres
+        ``|p - q| - r_i - r_j`` (negative = overlap).
+    witness_i, witness_j : (p, 3) float64, metres
+        Closest points on the axes of ``i`` and ``j``.
+    abs_cos : (p,) float64
+        ``|cos|`` of the angle between the axes: 1 parallel, 0 perpendicular;
+        0.0 by convention when either segment has zero length.
+    """
+    a, b, r = _capsules(cap_a, cap_b, cap_r)
+    pairs = _pairs_in_range(pairs, a.shape[0], a.shape[0], "pairs")
+    return _capsule_capsule_geometry(pairs, a, b, r)
+
+
+def capsule_box_geometry(pairs, cap_a, cap_b, cap_r, box_c, box_h, box_axes):
+    """Exact distance between capsules and solid oriented boxes.
+
+    See :func:`_capsule_box` for the algorithm (slab test, end points, 12
+    edges). When the capsule axis touches or enters the box the distance is
+    ``-r`` and both witnesses are the middle of the part of the axis inside
+    the box.
+
+    Parameters
+    ----------
+    pairs : (p, 2) int64
+        ``(capsule index, box index)`` (box indices local to the box arrays).
+    cap_a, cap_b : (n, 3) float64, metres
+    cap_r : (n,) float64, metres
+    box_c, box_h : (m, 3) float64, metres
+    box_axes : (m, 3, 3) float64
+
+    Returns
+    -------
+    distance : (p,) float64, metres
+        Axis-to-box distance minus the capsule radius.
+    witness_i : (p, 3) float64, metres
+        Closest point on the capsule axis.
+    witness_j : (p, 3) float64, metres
+        Closest point on the box surface.
+    abs_cos : (p,) float64
+        Always 0.0 (a box has no single direction; same convention as a
+        zero-length segment).
+    """
+    a, b, r = _capsules(cap_a, cap_b, cap_r)
+    c, h, axes = _boxes(box_c, box_h, box_axes)
+    pairs = _pairs_in_range(pairs, a.shape[0], c.shape[0], "pairs")
+    return _capsule_box_geometry(pairs, a, b, r, c, h, axes)
+
+
+def capsule_cylinder_geometry(pairs, cap_a, cap_b, cap_r, cyl_xy, cyl_z, cyl_r):
+    """Distance between capsules and solid vertical cylinders.
+
+    See :func:`_capsule_cylinder`: exact intersection test and closed forms
+    for horizontal, vertical and zero-length segments; otherwise a
+    golden-section search on the convex distance along the segment to
+    ``CYLINDER_SEARCH_T_TOLERANCE`` (error <= that times the segment length).
+
+    Parameters
+    ----------
+    pairs : (p, 2) int64
+        ``(capsule index, cylinder index)`` (cylinder indices local).
+    cap_a, cap_b : (n, 3) float64, metres
+    cap_r : (n,) float64, metres
+    cyl_xy : (k, 2) float64, metres
+    cyl_z : (k, 2) float64, metres
+    cyl_r : (k,) float64, metres
+
+    Returns
+    -------
+    distance : (p,) float64, metres
+        Axis-to-cylinder distance minus the capsule radius (``-r`` when the
+        axis meets the cylinder).
+    witness_i : (p, 3) float64, metres
+        Point on the capsule axis.
+    witness_j : (p, 3) float64, metres
+        Point on the cylinder surface (equal to ``witness_i`` when they meet).
+    abs_cos : (p,) float64
+        ``|cos|`` of the angle between the capsule axis and the vertical.
+    """
+    a, b, r = _capsules(cap_a, cap_b, cap_r)
+    xy, z, cr = _cylinders(cyl_xy, cyl_z, cyl_r)
+    pairs = _pairs_in_range(pairs, a.shape[0], xy.shape[0], "pairs")
+    return _capsule_cylinder_geometry(pairs, a, b, r, xy, z, cr)
+
+
+def pair_geometry(pairs, cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r):
+    """Distances and witnesses for a mixed pair list (single entry point).
+
+    Primitives are numbered ``[capsules | boxes | cylinders]`` (capsule ``i``
+    is ``i``, box ``k`` is ``n + k``, cylinder ``l`` is ``n + m + l``).
+
+    Supported: capsule-capsule (see :func:`capsule_capsule_geometry`),
+    capsule-box (:func:`capsule_box_geometry`) and capsule-cylinder
+    (:func:`capsule_cylinder_geometry`), in either order within the pair.
+    Box-box, box-cylinder and cylinder-cylinder pairs are not computed:
+    ``distance = +inf``, witnesses NaN, ``abs_cos = 0``.
+
+    Parameters
+    ----------
+    pairs : (p, 2) int64
+        Indices in the concatenated numbering.
+    cap_a, cap_b : (n, 3) float64; cap_r : (n,) float64, metres
+    box_c, box_h : (m, 3) float64; box_axes : (m, 3, 3) float64
+    cyl_xy, cyl_z : (k, 2) float64; cyl_r : (k,) float64, metres
+
+    Returns
+    -------
+    distance : (p,) float64, metres
+        Surface-to-surface distance (negative = overlap).
+    witness_i : (p, 3) float64, metres
+        Witness on primitive ``pairs[:, 0]`` (on the axis for a capsule, on
+        the surface for a box or cylinder).
+    witness_j : (p, 3) float64, metres
+        Witness on primitive ``pairs[:, 1]``.
+    abs_cos : (p,) float64
+        ``|cos|`` between the directions (capsule axis; vertical for a
+        cylinder; 0.0 for a box or a zero-length segment).
+    """
+    a, b, r = _capsules(cap_a, cap_b, cap_r)
+    c, h, axes = _boxes(box_c, box_h, box_axes)
+    xy, z, cr = _cylinders(cyl_xy, cyl_z, cyl_r)
+    total = a.shape[0] + c.shape[0] + xy.shape[0]
+    pairs = _pairs_in_range(pairs, total, total, "pairs")
+    return _pair_geometry(pairs, a, b, r, c, h, axes, xy, z, cr)
+
+
+def separation_components(witness_i, witness_j, r_i, r_j):
+    """Horizontal and vertical gaps between two witnesses on axes.
+
+    Parameters
+    ----------
+    witness_i, witness_j : (p, 3) float64, metres
+        Points on the axes (or on the surface of a box/cylinder, with radius 0).
+    r_i, r_j : (p,) float64 or scalar, metres
+        Radii to subtract.
+
+    Returns
+    -------
+    horizontal_gap : (p,) float64, metres
+        ``hypot(dx, dy) - r_i - r_j``.
+    vertical_gap : (p,) float64, metres
+        ``|dz| - r_i - r_j``.
+    """
+    wi = _f64(witness_i, (None, 3), "witness_i")
+    n = wi.shape[0]
+    wj = _f64(witness_j, (n, 3), "witness_j")
+    ri = _f64(np.broadcast_to(np.asarray(r_i, dtype=np.float64), (n,)), (n,), "r_i")
+    rj = _f64(np.broadcast_to(np.asarray(r_j, dtype=np.float64), (n,)), (n,), "r_j")
+    return _separation_components(wi, wj, ri, rj)
+
+
+def closest_points_segment_segment(p1, q1, p2, q2):
+    """Closest points of two segments (scalar convenience, for tests and tools).
+
+    Parameters
+    ----------
+    p1, q1, p2, q2 : (3,) float64, metres
+
+    Returns
+    -------
+    distance : float
+        Axis-to-axis distance, metres.
+    c1, c2 : (3,) float64
+        Closest points on segment 1 and 2 (canonical order, see
+        :func:`capsule_capsule_geometry`).
+    """
+    a = _f64(np.stack([p1, p2]), (2, 3), "points")
+    b = _f64(np.stack([q1, q2]), (2, 3), "points")
+    d, wi, wj, _ = _capsule_capsule_geometry(
+        np.array([[0, 1]], dtype=np.int64), a, b, np.zeros(2, dtype=np.float64)
+    )
+    return float(d[0]), wi[0], wj[0]
+
+
+# --------------------------------------------------------------------------- #
+# Broad phase: hierarchical uniform grid on power-of-two cells.               #
+# --------------------------------------------------------------------------- #
+#
+# Level L has cubic cells of edge s_L = s0 * 2**L (s0 a power of two) whose
+# integer coordinates are floor(x / s_L) = floor(x / s0) >> L, exact in
+# float64 (division by a power of two is exact). An object lives at the lowest
+# level whose cell edge strictly exceeds its largest AABB extent, in the cell
+# containing its lo corner. Within a level, objects are sorted by a packed
+# x-major cell key (combined with the level) so that a 3-cell run along z is a
+# contiguous slice of the sorted objects.
+
+_RADIX_BITS = 11
+_RADIX_MASK = (1 << _RADIX_BITS) - 1
+# Cells per axis and level are kept below this so that packed keys fit int64.
+_MAX_CELLS_PER_AXIS = 1 << 20
+
+
+@njit(cache=True)
+def _radix_argsort(keys):
+    """Stable LSD radix argsort of non-negative int64 keys (11-bit digits).
+
+    Returns
+    -------
+    order : (n,) int64
+        Permutation with ``keys[order]`` non-decreasing; equal keys keep their
+        input order (so the result is deterministic).
+    sorted_keys : (n,) int64
+    """
+    n = keys.shape[0]
+    order = np.arange(n, dtype=np.int64)
+    cur = keys.copy()
+    tmp_o = np.empty(n, dtype=np.int64)
+    tmp_k = np.empty(n, dtype=np.int64)
+    max_key = 0
+    for i in range(n):
+        if cur[i] > max_key:
+            max_key = cur[i]
+    shift = 0
+    count = np.empty(_RADIX_MASK + 2, dtype=np.int64)
+    while True:
+        count[:] = 0
+        for i in range(n):
+            count[((cur[i] >> shift) & _RADIX_MASK) + 1] += 1
+        for d in range(_RADIX_MASK + 1):
+            count[d + 1] += count[d]
+        for i in range(n):
+            d = (cur[i] >> shift) & _RADIX_MASK
+            pos = count[d]
+            count[d] = pos + 1
+            tmp_o[pos] = order[i]
+            tmp_k[pos] = cur[i]
+        order, tmp_o = tmp_o, order
+        cur, tmp_k = tmp_k, cur
+        shift += _RADIX_BITS
+        if shift >= 63 or (max_key >> shift) == 0:
+            break
+    return order, cur
+
+
+@njit(cache=True, inline="always")
+def _lower_bound(arr, lo, hi, value):
+    """First index in ``[lo, hi)`` with ``arr[index] >= value`` (``hi`` if none)."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if arr[mid] < value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, inline="always")
+def _gallop_lower_bound(arr, start, hi, value):
+    """Like :func:`_lower_bound` on ``[start, hi)`` but galloping from ``start``
+    (cheap when the answer is near ``start``)."""
+    if start >= hi or arr[start] >= value:
+        return start
+    step = 1
+    prev = start
+    nxt = start + 1
+    while nxt < hi and arr[nxt] < value:
+        prev = nxt
+        step <<= 1
+        nxt = start + step
+    if nxt > hi:
+        nxt = hi
+    return _lower_bound(arr, prev + 1, nxt, value)
+
+
+@njit(cache=True, parallel=True)
+def _grid_cells(lo, hi, inv_s0, s0):
+    """Level-0 integer cells of lo and hi corners, and the level of each box."""
+    n = lo.shape[0]
+    ilo = np.empty((n, 3), dtype=np.int64)
+    ihi = np.empty((n, 3), dtype=np.int64)
+    level = np.empty(n, dtype=np.int64)
+    for i in prange(n):
+        ext = 0.0
+        for k in range(3):
+            ilo[i, k] = np.int64(math.floor(lo[i, k] * inv_s0))
+            ihi[i, k] = np.int64(math.floor(hi[i, k] * inv_s0))
+            e = hi[i, k] - lo[i, k]
+            if e > ext:
+                ext = e
+        lev = 0
+        s = s0
+        while not (ext < s):
+            lev += 1
+            s *= 2.0
+        level[i] = lev
+    return ilo, ihi, level
+
+
+@njit(cache=True, inline="always")
+def _pack(x, y, z, lev, lev_min, lev_dim, lev_base):
+    return lev_base[lev] + (
+        (x - lev_min[lev, 0] + 1) * lev_dim[lev, 1] + (y - lev_min[lev, 1] + 1)
+    ) * lev_dim[lev, 2] + (z - lev_min[lev, 2] + 1)
+
+
+@njit(cache=True, parallel=True)
+def _grid_keys(ilo, level, n_levels):
+    n = ilo.shape[0]
+    big = np.int64(1) << 62
+    lev_min = np.full((n_levels, 3), big, dtype=np.int64)
+    lev_max = np.full((n_levels, 3), -big, dtype=np.int64)
+    lev_count = np.zeros(n_levels, dtype=np.int64)
+    for i in range(n):
+        lev = level[i]
+        lev_count[lev] += 1
+        for k in range(3):
+            c = ilo[i, k] >> lev
+            if c < lev_min[lev, k]:
+                lev_min[lev, k] = c
+            if c > lev_max[lev, k]:
+                lev_max[lev, k] = c
+    lev_dim = np.zeros((n_levels, 3), dtype=np.int64)
+    lev_base = np.zeros(n_levels + 1, dtype=np.int64)
+    for lev in range(n_levels):
+        if lev_count[lev] > 0:
+            for k in range(3):
+                lev_dim[lev, k] = lev_max[lev, k] - lev_min[lev, k] + 3
+            lev_base[lev + 1] = lev_base[lev] + lev_dim[lev, 0] * lev_dim[lev, 1] * lev_dim[lev, 2]
+        else:
+            lev_base[lev + 1] = lev_base[lev]
+    keys = np.empty(n, dtype=np.int64)
+    for i in prange(n):
+        lev = level[i]
+        keys[i] = _pack(ilo[i, 0] >> lev, ilo[i, 1] >> lev, ilo[i, 2] >> lev, lev, lev_min, lev_dim, lev_base)
+    return keys, lev_min, lev_max, lev_dim, lev_base, lev_count
+
+
+@njit(cache=True)
+def _gather(order, lo, hi, group, ilo, ihi, level):
+    n = order.shape[0]
+    slo = np.empty((n, 3), dtype=np.float64)
+    shi = np.empty((n, 3), dtype=np.float64)
+    silo = np.empty((n, 3), dtype=np.int64)
+    sihi = np.empty((n, 3), dtype=np.int64)
+    sgrp = np.empty(n, dtype=np.int64)
+    slev = np.empty(n, dtype=np.int64)
+    for p in range(n):
+        i = order[p]
+        for k in range(3):
+            slo[p, k] = lo[i, k]
+            shi[p, k] = hi[i, k]
+            silo[p, k] = ilo[i, k]
+            sihi[p, k] = ihi[i, k]
+        sgrp[p] = group[i]
+        slev[p] = level[i]
+    return slo, shi, silo, sihi, sgrp, slev
+
+
+@njit(cache=True)
+def _cell_runs(skey, slev, n_levels):
+    """Runs of equal keys: ``cell_key (c,)``, ``cell_start (c+1,)``, cell level
+    ``cell_lev (c,)`` and the first cell of each level ``lev_cell (L+1,)``."""
+    n = skey.shape[0]
+    n_cells = 1
+    for p in range(1, n):
+        if skey[p] != skey[p - 1]:
+            n_cells += 1
+    cell_key = np.empty(n_cells, dtype=np.int64)
+    cell_start = np.empty(n_cells + 1, dtype=np.int64)
+    cell_lev = np.empty(n_cells, dtype=np.int64)
+    c = 0
+    cell_key[0] = skey[0]
+    cell_start[0] = 0
+    cell_lev[0] = slev[0]
+    for p in range(1, n):
+        if skey[p] != skey[p - 1]:
+            c += 1
+            cell_key[c] = skey[p]
+            cell_start[c] = p
+            cell_lev[c] = slev[p]
+    cell_start[n_cells] = n
+    lev_cell = np.empty(n_levels + 1, dtype=np.int64)
+    c = 0
+    for lev in range(n_levels + 1):
+        while c < n_cells and cell_lev[c] < lev:
+            c += 1
+        lev_cell[lev] = c
+    return cell_key, cell_start, cell_lev, lev_cell
+
+
+@njit(cache=True, parallel=True)
+def _neighbour_slices(cell_key, cell_start, cell_lev, lev_cell, lev_dim):
+    """Object ranges of the forward half-neighbourhood of every cell.
+
+    With the x-major key, the cells at offsets ``(dx, dy, -1..+1)`` of a cell
+    are a contiguous key run ``[base - 1, base + 1]``. The forward half of
+    the 26-neighbourhood is covered by ``(0, 0, 0..+1)`` (objects after the
+    current one), ``(0, +1, *)`` and ``(+1, -1..+1, *)``.
+
+    Returns
+    -------
+    sl : (c, 9) int64
+        ``[end00, s01, e01, s1m, e1m, s10, e10, s11, e11]`` positions in the
+        sorted object arrays.
+    """
+    n_cells = cell_key.shape[0]
+    sl = np.empty((n_cells, 9), dtype=np.int64)
+    for c_ in prange(n_cells):
+        c = np.int64(c_)
+        lev = cell_lev[c]
+        end = lev_cell[lev + 1]
+        key = cell_key[c]
+        nz = lev_dim[lev, 2]
+        nyz = lev_dim[lev, 1] * nz
+        e = _gallop_lower_bound(cell_key, c, end, key + 2)
+        sl[c, 0] = cell_start[e]
+        col = 1
+        for off in (nz, nyz - nz, nyz, nyz + nz):
+            s = _gallop_lower_bound(cell_key, c, end, key + off - 1)
+            e = _gallop_lower_bound(cell_key, s, end, key + off + 2)
+            sl[c, col] = cell_start[s]
+            sl[c, col + 1] = cell_start[e]
+            col += 2
+    return sl
+
+
+@njit(cache=True, inline="always")
+def _overlap(slo, shi, sgrp, p, q):
+    return (
+        sgrp[p] != sgrp[q]
+        and slo[q, 0] <= shi[p, 0]
+        and slo[p, 0] <= shi[q, 0]
+        and slo[q, 1] <= shi[p, 1]
+        and slo[p, 1] <= shi[q, 1]
+        and slo[q, 2] <= shi[p, 2]
+        and slo[p, 2] <= shi[q, 2]
+    )
+
+
+@njit(cache=True, inline="always")
+def _emit(out, w, op, oq):
+    if op < oq:
+        out[w, 0] = op
+        out[w, 1] = oq
+    else:
+        out[w, 0] = oq
+        out[w, 1] = op
+
+
+@njit(cache=True, parallel=True)
+def _grid_scan(
+    fill, offsets, out, sorig, slo, shi, silo, sihi, sgrp, slev, cell_key, cell_start, lev_cell, sl,
+    lev_min, lev_max, lev_dim, lev_base, lev_count,
+):
+    """Count (``fill=False``) or write (``fill=True``) the candidate pairs.
+
+    Each overlapping pair is found exactly once:
+
+    - same level, same cell: from the object earlier in sorted order;
+    - same level, neighbouring cells: from the object whose cell sees the
+      other's in its forward half-neighbourhood (exactly one of the two);
+    - different levels: from the object on the lower level, which scans the
+      cells ``[c_lo - 1, c_hi]`` of every higher level.
+
+    Returns the per-object counts (count pass) or ``offsets`` (fill pass).
+    """
+    n = sorig.shape[0]
+    n_cells = cell_key.shape[0]
+    n_levels = lev_count.shape[0]
+    counts = np.zeros(n, dtype=np.int64)
+    for c in prange(n_cells):
+        c0 = cell_start[c]
+        c1 = cell_start[c + 1]
+        lev = slev[c0]
+        for p in range(c0, c1):
+            w = offsets[p] if fill else 0
+            k = 0
+            op = sorig[p]
+            cx = silo[p, 0] >> lev
+            reach_x = (sihi[p, 0] >> lev) > cx
+            reach_y = (sihi[p, 1] >> lev) > (silo[p, 1] >> lev)
+            # (0, 0, 0..+1): later objects in the same cell and the cell above.
+            for q in range(p + 1, sl[c, 0]):
+                if _overlap(slo, shi, sgrp, p, q):
+                    if fill:
+                        _emit(out, w + k, op, sorig[q])
+                    k += 1
+            g0 = 0 if reach_y else 1
+            g1 = 4 if reach_x else 1
+            for g in range(g0, g1):
+                for q in range(sl[c, 1 + 2 * g], sl[c, 2 + 2 * g]):
+                    if _overlap(slo, shi, sgrp, p, q):
+                        if fill:
+                            _emit(out, w + k, op, sorig[q])
+                        k += 1
+            # Higher levels.
+            for lv in range(lev + 1, n_levels):
+                if lev_count[lv] == 0:
+                    continue
+                x0 = max((silo[p, 0] >> lv) - 1, lev_min[lv, 0])
+                x1 = min(sihi[p, 0] >> lv, lev_max[lv, 0])
+                y0 = max((silo[p, 1] >> lv) - 1, lev_min[lv, 1])
+                y1 = min(sihi[p, 1] >> lv, lev_max[lv, 1])
+                z0 = max((silo[p, 2] >> lv) - 1, lev_min[lv, 2])
+                z1 = min(sihi[p, 2] >> lv, lev_max[lv, 2])
+                if x0 > x1 or y0 > y1 or z0 > z1:
+                    continue
+                for x in range(x0, x1 + 1):
+                    for y in range(y0, y1 + 1):
+                        k0 = _pack(x, y, z0, lv, lev_min, lev_dim, lev_base)
+                        k1 = _pack(x, y, z1, lv, lev_min, lev_dim, lev_base)
+                        cc = _lower_bound(cell_key, lev_cell[lv], lev_cell[lv + 1], k0)
+                        ce = _lower_bound(cell_key, cc, lev_cell[lv + 1], k1 + 1)
+                        for q in range(cell_start[cc], cell_start[ce]):
+                            if _overlap(slo, shi, sgrp, p, q):
+                                if fill:
+                                    _emit(out, w + k, op, sorig[q])
+                                k += 1
+            counts[p] = k
+    return counts
+
+
+@njit(cache=True)
+def _sort_pairs(pairs, n):
+    """Lexicographic sort of ``(p, 2)`` pairs with ``pairs[:, 0] < n``:
+    counting sort on the first column, then each run sorted on the second."""
+    m = pairs.shape[0]
+    start = np.zeros(n + 1, dtype=np.int64)
+    for w in range(m):
+        start[pairs[w, 0] + 1] += 1
+    for i in range(n):
+        start[i + 1] += start[i]
+    pos = start[:-1].copy()
+    out = np.empty((m, 2), dtype=np.int64)
+    for w in range(m):
+        i = pairs[w, 0]
+        d = pos[i]
+        pos[i] = d + 1
+        out[d, 0] = i
+        out[d, 1] = pairs[w, 1]
+    _sort_runs(out, start)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _sort_runs(out, start):
+    n = start.shape[0] - 1
+    for i in prange(n):
+        s = start[i]
+        e = start[i + 1]
+        if e - s > 32:
+            out[s:e, 1] = np.sort(out[s:e, 1])
+        else:
+            for u in range(s + 1, e):
+                v = out[u, 1]
+                t = u - 1
+                while t >= s and out[t, 1] > v:
+                    out[t + 1, 1] = out[t, 1]
+                    t -= 1
+                out[t + 1, 1] = v
+
+
+def _grid_cell_size(lo, hi):
+    """Power-of-two level-0 cell edge: the smallest ``2**k`` >= the median of
+    the boxes' largest extents, enlarged until every level-0 axis has fewer
+    than ``_MAX_CELLS_PER_AXIS`` cells (so packed keys fit in int64)."""
+    ext = (hi - lo).max(axis=1)
+    med = float(np.median(ext))
+    if not med > 0.0:
+        med = float(ext.max())
+    if not med > 0.0:
+        med = 1.0
+    s0 = 2.0 ** math.ceil(math.log2(med))
+    span = float((hi.max(axis=0) - lo.min(axis=0)).max())
+    while span / s0 >= _MAX_CELLS_PER_AXIS - 4:
+        s0 *= 2.0
+    return s0
+
+
+def candidate_pairs(lo, hi, group):
+    """Broad phase: all pairs of boxes that overlap and belong to different groups.
+
+    Algorithm: hierarchical uniform grid (a spatial hash with sorted cell
+    keys instead of a hash table). Level-0 cells are cubes of edge ``s0``, the
+    power of two just above the median largest box extent; level ``L`` cells
+    have edge ``s0 * 2**L``. Each box lives at the lowest level whose cell edge
+    strictly exceeds its largest extent, in the cell of its ``lo`` corner, so
+    a long segment or a big root zone costs one entry, not thousands. Objects
+    are sorted by ``(level, x, y, z)`` cell key (LSD radix sort); pairs are
+    counted, then written (two-pass count/fill, parallel over cells with
+    ``prange``), then sorted lexicographically (counting sort on the first
+    index, then each run).
+
+    Why no pair is missed: cell coordinates are ``floor(x / s_L)``, computed
+    exactly (``s_L`` is a power of two). If boxes ``i`` and ``j`` overlap
+    and ``j`` has extent ``<= s_L`` on level ``L``, then ``lo_j <= hi_i`` and
+    ``lo_j >= hi_j - s_L >= lo_i - s_L``, so ``j``'s cell lies in
+    ``[cell(lo_i) - 1, cell(hi_i)]`` on every axis. Same level: both cells
+    are within one of each other, so either they coincide (pair found from
+    the earlier object of the cell) or exactly one of the two offsets is in
+    the forward half-neighbourhood that the owning object scans. Different
+    levels: the lower-level object scans ``[cell(lo_i) - 1, cell(hi_i)]`` of
+    every higher level. Each pair is found by exactly one of these rules, so
+    there are no duplicates. The test is the closed overlap
+    ``lo_i <= hi_j and lo_j <= hi_i`` on all three axes; the bounds themselves
+    are rounded outwards by :func:`capsule_aabbs` and friends.
+
+    Scaling: expected ``O(n + pairs)`` for both a long street along one axis
+    and a city grid (no dependence on a sweep axis). Memory ``O(n + pairs)``.
+
+    Parameters
+    ----------
+    lo, hi : (N, 3) float64, metres
+        Closed, already enlarged bounding boxes (``lo <= hi``, finite).
+    group : (N,) int64
+        Group id; pairs within one group are never reported.
+
+    Returns
+    -------
+    pairs : (p, 2) int64
+        ``(i, j)`` with ``i < j``, unique, sorted lexicographically.
+    """
+    lo = _f64(lo, (None, 3), "lo")
+    n = lo.shape[0]
+    hi = _f64(hi, (n, 3), "hi")
+    group = _i64(group, (n,), "group")
+    if (lo > hi).any():
+        raise ValueError("lo must be <= hi")
+    if n < 2:
+        return _EMPTY_PAIRS.copy()
+    s0 = _grid_cell_size(lo, hi)
+    return _candidate_pairs_grid(lo, hi, group, s0)
+
+
+@njit(cache=True)
+def _candidate_pairs_grid(lo, hi, group, s0):
+    n = lo.shape[0]
+    ilo, ihi, level = _grid_cells(lo, hi, 1.0 / s0, s0)
+    n_levels = level.max() + 1
+    keys, lev_min, lev_max, lev_dim, lev_base, lev_count = _grid_keys(ilo, level, n_levels)
+    order, skey = _radix_argsort(keys)
+    slo, shi, silo, sihi, sgrp, slev = _gather(order, lo, hi, group, ilo, ihi, level)
+    cell_key, cell_start, cell_lev, lev_cell = _cell_runs(skey, slev, n_levels)
+    sl = _neighbour_slices(cell_key, cell_start, cell_lev, lev_cell, lev_dim)
+    dummy = np.empty((0, 2), dtype=np.int64)
+    zero = np.zeros(n, dtype=np.int64)
+    counts = _grid_scan(
+        False, zero, dummy, order, slo, shi, silo, sihi, sgrp, slev, cell_key, cell_start, lev_cell, sl,
+        lev_min, lev_max, lev_dim, lev_base, lev_count,
+    )
+    offsets = np.empty(n, dtype=np.int64)
+    total = 0
+    for p in range(n):
+        offsets[p] = total
+        total += counts[p]
+    raw = np.empty((total, 2), dtype=np.int64)
+    _grid_scan(
+        True, offsets, raw, order, slo, shi, silo, sihi, sgrp, slev, cell_key, cell_start, lev_cell, sl,
+        lev_min, lev_max, lev_dim, lev_base, lev_count,
+    )
+    return _sort_pairs(raw, n)

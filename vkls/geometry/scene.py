@@ -1,0 +1,351 @@
+"""The scene: flat, typed arrays of every primitive, built from a street.
+
+This is the only input of the numba kernels. Capsules (segment + radius) are cables and
+pipes, oriented boxes are rack parts, vertical cylinders are root zones. Every primitive
+points to a :class:`SceneObject` (a network main, a house connection, a rack part, a
+tree) and every object to a group; the engine never pairs two primitives of one group
+(the parts of one network, the parts of one rack, the trunk and root zone of one tree).
+
+Coordinates are local (route origin subtracted) in metres; z is metres NAP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vkls.geometry.alignment import Alignment
+from vkls.geometry.section import Placement, RackPart, place_networks, rack_parts
+from vkls.model import RACK_KIND, TREE_KIND, NetworkKind, Street
+from vkls.rules.loader import Norms
+
+#: Kind codes used in the arrays: the network kinds, then rack parts, tree trunks, root zones.
+ROOT_ZONE_KIND = "rootzone"
+KIND_NAMES: tuple[str, ...] = tuple(k.value for k in NetworkKind) + (RACK_KIND, TREE_KIND, ROOT_ZONE_KIND)
+KIND_CODE = {name: code for code, name in enumerate(KIND_NAMES)}
+
+#: A trunk is modelled as a vertical axis this deep (metres below ground), deeper than any
+#: street network, so its distance to a cable is the horizontal distance trunk centre -> cable.
+TRUNK_AXIS_DEPTH = 6.0
+
+
+@dataclass(frozen=True)
+class SceneObject:
+    """What a primitive belongs to, for rules and reports.
+
+    Attributes
+    ----------
+    id : str
+        Stable id: ``W1`` (a main), ``W1/hc@12.0`` (its house connection at chainage 12.0),
+        ``rack/post@3.60``, ``B1`` (a tree), ``B1/roots``.
+    kind : str
+        A network kind, ``rack``, ``tree`` or ``rootzone``.
+    role : str
+        ``main``, ``house connection``, ``sewer connection``, a rack part name, ``trunk`` or ``root zone``.
+    label : str
+        Plain words for reports.
+    group : int
+        Objects of one group are never paired.
+    network : str or None
+        The network id for mains and connections.
+    size_class : str or None
+        Tree size class for trunks and root zones.
+    """
+
+    id: str
+    kind: str
+    role: str
+    label: str
+    group: int
+    network: str | None = None
+    size_class: str | None = None
+
+
+@dataclass
+class _Buffers:
+    """Growable lists while building; frozen into arrays at the end."""
+
+    cap_a: list = field(default_factory=list)
+    cap_b: list = field(default_factory=list)
+    cap_r: list = field(default_factory=list)
+    cap_object: list = field(default_factory=list)
+    cap_chainage: list = field(default_factory=list)
+    box_c: list = field(default_factory=list)
+    box_h: list = field(default_factory=list)
+    box_axes: list = field(default_factory=list)
+    box_object: list = field(default_factory=list)
+    box_chainage: list = field(default_factory=list)
+    cyl_xy: list = field(default_factory=list)
+    cyl_z: list = field(default_factory=list)
+    cyl_r: list = field(default_factory=list)
+    cyl_object: list = field(default_factory=list)
+    cyl_chainage: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Structure-of-arrays scene.
+
+    Attributes
+    ----------
+    cap_a, cap_b : (n, 3) float64, metres
+        Capsule segment end points.
+    cap_r : (n,) float64, metres
+        Capsule radii.
+    cap_object : (n,) int64
+        Index into ``objects``.
+    cap_chainage : (n, 2) float64, metres
+        Chainage range covered by each capsule.
+    box_c, box_h : (m, 3) float64, metres
+        Oriented box centres and half extents.
+    box_axes : (m, 3, 3) float64
+        ``box_axes[k, i]`` is the unit vector of local axis i (along, across, up).
+    box_object : (m,) int64; box_chainage : (m, 2) float64
+    cyl_xy : (c, 2) float64; cyl_z : (c, 2) float64 (bottom, top); cyl_r : (c,) float64
+        Vertical cylinders (root zones).
+    cyl_object : (c,) int64; cyl_chainage : (c, 2) float64
+    objects : tuple of SceneObject
+    object_group : (o,) int64; object_kind : (o,) int64 (codes of ``KIND_NAMES``)
+    alignment : Alignment
+    placements : dict network id -> Placement
+    rack_parts : list of RackPart (section view)
+    """
+
+    cap_a: np.ndarray
+    cap_b: np.ndarray
+    cap_r: np.ndarray
+    cap_object: np.ndarray
+    cap_chainage: np.ndarray
+    box_c: np.ndarray
+    box_h: np.ndarray
+    box_axes: np.ndarray
+    box_object: np.ndarray
+    box_chainage: np.ndarray
+    cyl_xy: np.ndarray
+    cyl_z: np.ndarray
+    cyl_r: np.ndarray
+    cyl_object: np.ndarray
+    cyl_chainage: np.ndarray
+    objects: tuple[SceneObject, ...]
+    object_group: np.ndarray
+    object_kind: np.ndarray
+    alignment: Alignment
+    placements: dict
+    rack_parts: list
+
+    @property
+    def n_capsules(self) -> int:
+        return len(self.cap_r)
+
+    @property
+    def n_boxes(self) -> int:
+        return len(self.box_object)
+
+    @property
+    def n_cylinders(self) -> int:
+        return len(self.cyl_r)
+
+    @property
+    def primitive_object(self) -> np.ndarray:
+        """(n + m + c,) int64: object of each primitive in the numbering [capsules | boxes | cylinders]."""
+        return np.concatenate([self.cap_object, self.box_object, self.cyl_object])
+
+    @property
+    def primitive_chainage(self) -> np.ndarray:
+        """(n + m + c, 2) float64: chainage range of each primitive, same numbering."""
+        return np.concatenate([self.cap_chainage, self.box_chainage, self.cyl_chainage])
+
+    def to_world(self, xyz: np.ndarray) -> np.ndarray:
+        """Local coordinates -> RD New x, y and NAP z, metres. ``xyz``: (k, 3)."""
+        out = np.array(xyz, dtype=np.float64, copy=True)
+        out[..., :2] += self.alignment.origin
+        return out
+
+
+def build_scene(street: Street, norms: Norms) -> Scene:
+    """Sweep the street's cross-section along its route into a :class:`Scene`.
+
+    Parameters
+    ----------
+    street : Street
+    norms : Norms
+        For placement defaults and tree root-zone parameters.
+    """
+    alignment = Alignment.from_route(street.route)
+    placements = place_networks(street, norms)
+    stations = alignment.stations(street.segment_length)
+    ground = alignment.ground_level
+    buffers = _Buffers()
+    objects: list[SceneObject] = []
+    groups: dict[str, int] = {}
+
+    def add_object(obj_id, kind, role, label, group_key, network=None, size_class=None) -> int:
+        group = groups.setdefault(group_key, len(groups))
+        objects.append(SceneObject(obj_id, kind, role, label, group, network, size_class))
+        return len(objects) - 1
+
+    for network in street.networks:
+        placement = placements[network.id]
+        obj = add_object(network.id, network.kind.value, "main",
+                         f"{network.kind.label} {network.id} ({network.owner})", network.id, network.id)
+        for offset in placement.axis_offsets:
+            xy = alignment.place(stations, np.full(len(stations), offset))
+            z = np.full(len(stations), ground - placement.axis_depth)
+            points = np.column_stack([xy, z])
+            _add_chain(buffers, points, placement.radius, obj, stations)
+
+    free_strip = norms.number("placement.free_strip")
+    for spec in street.connections:
+        network = street.network(spec.network)
+        main = placements[network.id]
+        sewer = network.kind is NetworkKind.RIOOL_VRIJVERVAL
+        role = "sewer connection" if sewer else "house connection"
+        main_offset = main.axis_offsets[len(main.axis_offsets) // 2]
+        for chainage in np.arange(spec.start, alignment.length + 1e-9, spec.spacing):
+            chainage = round(float(chainage), 6)
+            obj_id = f"{network.id}/hc@{chainage:.1f}"
+            obj = add_object(obj_id, network.kind.value, role, f"{role} {obj_id} ({network.kind.label})",
+                             network.id, network.id)
+            path = connection_path(main_offset, main.axis_depth, spec, sewer, free_strip)
+            xy = alignment.place(np.full(len(path), chainage), path[:, 0])
+            points = np.column_stack([xy, ground - path[:, 1]])
+            _add_chain(buffers, points, spec.diameter / 2, obj, np.full(len(path), chainage))
+
+    parts = rack_parts(street)
+    if parts:
+        _add_rack(buffers, add_object, alignment, street, parts, stations)
+
+    for tree in street.trees:
+        _add_tree(buffers, add_object, alignment, tree, norms)
+
+    return _freeze(buffers, objects, alignment, placements, parts)
+
+
+def connection_path(main_offset: float, main_axis_depth: float, spec, sewer: bool,
+                    free_strip: float) -> np.ndarray:
+    """Section polyline of a house connection, main to facade.
+
+    Returns
+    -------
+    (k, 2) float64
+        (offset, axis depth) pairs, metres; consecutive duplicates removed.
+    """
+    r = spec.diameter / 2
+    facade = (0.0, spec.facade_depth + r)
+    if sewer:
+        return np.array([(main_offset, main_axis_depth), facade])
+    run = main_axis_depth if spec.run_depth is None else spec.run_depth + r
+    riser = min(free_strip / 2, main_offset)
+    path = np.array([(main_offset, main_axis_depth), (main_offset, run), (riser, run), facade])
+    keep = np.ones(len(path), dtype=bool)
+    keep[1:] = np.hypot(*np.diff(path, axis=0).T) > 1e-9
+    return path[keep]
+
+
+def _add_capsule(buffers: _Buffers, a, b, radius, obj, chainage) -> None:
+    buffers.cap_a.append(np.asarray(a, dtype=np.float64).reshape(1, 3))
+    buffers.cap_b.append(np.asarray(b, dtype=np.float64).reshape(1, 3))
+    buffers.cap_r.append(np.array([radius]))
+    buffers.cap_object.append(np.array([obj]))
+    buffers.cap_chainage.append(np.array([chainage], dtype=np.float64))
+
+
+def _add_chain(buffers: _Buffers, points: np.ndarray, radius: float, obj: int, chainage: np.ndarray) -> None:
+    n = len(points) - 1
+    buffers.cap_a.append(points[:-1])
+    buffers.cap_b.append(points[1:])
+    buffers.cap_r.append(np.full(n, radius))
+    buffers.cap_object.append(np.full(n, obj))
+    buffers.cap_chainage.append(np.column_stack([chainage[:-1], chainage[1:]]))
+
+
+def _box_axes(tangent: np.ndarray) -> np.ndarray:
+    """(k, 3, 3) axes (along, across, up) from (k, 2) unit tangents."""
+    k = len(tangent)
+    axes = np.zeros((k, 3, 3))
+    axes[:, 0, :2] = tangent
+    axes[:, 1, :2] = np.column_stack([-tangent[:, 1], tangent[:, 0]])
+    axes[:, 2, 2] = 1.0
+    return axes
+
+
+def _add_boxes(buffers, centre, half, axes, obj_ids, chainage) -> None:
+    buffers.box_c.append(centre)
+    buffers.box_h.append(half)
+    buffers.box_axes.append(axes)
+    buffers.box_object.append(np.asarray(obj_ids, dtype=np.int64))
+    buffers.box_chainage.append(chainage)
+
+
+def _add_rack(buffers, add_object, alignment: Alignment, street: Street, parts: list[RackPart],
+              stations: np.ndarray) -> None:
+    """Rack parts as oriented boxes: one object per part line (a line of uprights, the beams
+    of one level, a plate), with a box at every upright or every station interval."""
+    rack = street.rack
+    ground = alignment.ground_level
+    posts = np.arange(rack.post_spacing / 2, alignment.length, rack.post_spacing)
+    for part in parts:
+        mid_offset = (part.offset_min + part.offset_max) / 2
+        half_across = (part.offset_max - part.offset_min) / 2
+        half_up = (part.depth_max - part.depth_min) / 2
+        z = ground - (part.depth_min + part.depth_max) / 2
+        if part.along is not None:
+            _, tangent, _ = alignment.frame(posts)
+            xy = alignment.place(posts, np.full(len(posts), mid_offset))
+            centre = np.column_stack([xy, np.full(len(posts), z)])
+            half = np.tile([part.along / 2, half_across, half_up], (len(posts), 1))
+            chainage = np.column_stack([posts - part.along / 2, posts + part.along / 2])
+        else:
+            ends = alignment.place(stations, np.full(len(stations), mid_offset))
+            chord = np.diff(ends, axis=0)
+            length = np.hypot(chord[:, 0], chord[:, 1])
+            tangent = chord / length[:, None]
+            centre = np.column_stack([(ends[:-1] + ends[1:]) / 2, np.full(len(chord), z)])
+            half = np.column_stack([length / 2, np.full(len(chord), half_across), np.full(len(chord), half_up)])
+            chainage = np.column_stack([stations[:-1], stations[1:]])
+        obj = add_object(f"rack/{part.id}", RACK_KIND, part.name, f"VKLS rack {part.label}", "rack")
+        _add_boxes(buffers, centre, half, _box_axes(tangent), np.full(len(centre), obj), chainage)
+
+
+def _add_tree(buffers, add_object, alignment: Alignment, tree, norms: Norms) -> None:
+    ground = alignment.ground_level
+    xy = alignment.place(np.array([tree.chainage]), np.array([tree.offset]))[0]
+    rootable = norms.number("trees.rootable_depth")
+    trunk = add_object(tree.id, TREE_KIND, "trunk", f"tree {tree.id} (class {tree.size_class})", f"tree:{tree.id}",
+                       size_class=tree.size_class)
+    # The trunk axis (radius 0): tree rules measure from the trunk centre to the cable edge.
+    _add_capsule(buffers, [*xy, ground], [*xy, ground - TRUNK_AXIS_DEPTH], 0.0, trunk, (tree.chainage, tree.chainage))
+    radius = max(tree.crown_radius + norms.number("trees.root_zone_margin"),
+                 norms.number("trees.root_zone_dbh_factor") * tree.trunk_diameter)
+    roots = add_object(f"{tree.id}/roots", ROOT_ZONE_KIND, "root zone", f"root zone of tree {tree.id}",
+                       f"tree:{tree.id}", size_class=tree.size_class)
+    buffers.cyl_xy.append(xy.reshape(1, 2))
+    buffers.cyl_z.append(np.array([[ground - rootable, ground]]))
+    buffers.cyl_r.append(np.array([radius]))
+    buffers.cyl_object.append(np.array([roots]))
+    buffers.cyl_chainage.append(np.array([[tree.chainage - radius, tree.chainage + radius]]))
+
+
+def _stack(parts: list, shape: tuple, dtype=np.float64) -> np.ndarray:
+    if not parts:
+        return np.zeros(shape, dtype=dtype)
+    return np.ascontiguousarray(np.concatenate(parts).astype(dtype, copy=False))
+
+
+def _freeze(buffers: _Buffers, objects, alignment, placements, parts) -> Scene:
+    return Scene(
+        cap_a=_stack(buffers.cap_a, (0, 3)), cap_b=_stack(buffers.cap_b, (0, 3)),
+        cap_r=_stack(buffers.cap_r, (0,)), cap_object=_stack(buffers.cap_object, (0,), np.int64),
+        cap_chainage=_stack(buffers.cap_chainage, (0, 2)),
+        box_c=_stack(buffers.box_c, (0, 3)), box_h=_stack(buffers.box_h, (0, 3)),
+        box_axes=_stack(buffers.box_axes, (0, 3, 3)), box_object=_stack(buffers.box_object, (0,), np.int64),
+        box_chainage=_stack(buffers.box_chainage, (0, 2)),
+        cyl_xy=_stack(buffers.cyl_xy, (0, 2)), cyl_z=_stack(buffers.cyl_z, (0, 2)),
+        cyl_r=_stack(buffers.cyl_r, (0,)), cyl_object=_stack(buffers.cyl_object, (0,), np.int64),
+        cyl_chainage=_stack(buffers.cyl_chainage, (0, 2)),
+        objects=tuple(objects),
+        object_group=np.array([o.group for o in objects], dtype=np.int64),
+        object_kind=np.array([KIND_CODE[o.kind] for o in objects], dtype=np.int64),
+        alignment=alignment, placements=placements, rack_parts=parts,
+    )
