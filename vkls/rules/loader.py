@@ -8,6 +8,7 @@ with the same key (a clearance pair replaces the pair with the same kinds).
 
 from __future__ import annotations
 
+import hashlib
 import math
 import tomllib
 from dataclasses import dataclass
@@ -120,11 +121,20 @@ def load_norms(user_files: tuple[str, ...] | list[str] = ()) -> Norms:
     InputError
         A file is missing, not TOML, or a value is invalid (the message names file and key).
     """
-    return _load_cached(tuple(str(p) for p in user_files))
+    return _load_cached(tuple((str(p), _stamp(p)) for p in user_files))
+
+
+def _stamp(path) -> str:
+    """Digest of a file's bytes, so an edited file is read again ("" if unreadable: the loader reports it)."""
+    try:
+        return hashlib.sha1(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return ""
 
 
 @lru_cache(maxsize=16)
-def _load_cached(user_files: tuple[str, ...]) -> Norms:
+def _load_cached(stamped_files: tuple[tuple[str, str], ...]) -> Norms:
+    user_files = [path for path, _ in stamped_files]
     folder = default_norms_dir()
     values: dict[str, NormValue] = {}
     pairs: dict[tuple[str, str], ClearanceEntry] = {}
