@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numba
 from numba import njit, prange
 
 from vkls.geometry.tolerances import (
@@ -608,9 +609,43 @@ def _f64(x, shape, name):
     for got, want in zip(arr.shape, shape):
         if want is not None and got != want:
             raise ValueError(f"{name}: expected shape {shape}, got {arr.shape}")
-    if not np.isfinite(arr).all():
+    if arr.size and _count_non_finite(arr.reshape(-1)) > 0:
         raise ValueError(f"{name}: contains NaN or infinite values")
     return arr
+
+
+@njit(cache=True, parallel=True)
+def _count_non_finite(flat):
+    bad = 0
+    for i in prange(flat.shape[0]):
+        if not math.isfinite(flat[i]):
+            bad += 1
+    return bad
+
+
+@njit(cache=True, parallel=True)
+def _index_range(pairs):
+    """Min and max of a (p, 2) int64 array per column: ``(min0, max0, min1, max1)``."""
+    n_chunks = 64
+    m = pairs.shape[0]
+    res = np.empty((n_chunks, 4), dtype=np.int64)
+    for ch in prange(n_chunks):
+        a0 = np.iinfo(np.int64).max
+        b0 = np.iinfo(np.int64).min
+        a1 = a0
+        b1 = b0
+        for w in range(ch * m // n_chunks, (ch + 1) * m // n_chunks):
+            x = pairs[w, 0]
+            y = pairs[w, 1]
+            a0 = min(a0, x)
+            b0 = max(b0, x)
+            a1 = min(a1, y)
+            b1 = max(b1, y)
+        res[ch, 0] = a0
+        res[ch, 1] = b0
+        res[ch, 2] = a1
+        res[ch, 3] = b1
+    return res[:, 0].min(), res[:, 1].max(), res[:, 2].min(), res[:, 3].max()
 
 
 def _i64(x, shape, name):
@@ -891,7 +926,8 @@ def _separation_components(wi, wj, ri, rj):
 def _pairs_in_range(pairs, n_i, n_j, name):
     pairs = _i64(pairs, (None, 2), name)
     if pairs.shape[0]:
-        if pairs[:, 0].min() < 0 or pairs[:, 0].max() >= n_i or pairs[:, 1].min() < 0 or pairs[:, 1].max() >= n_j:
+        a0, b0, a1, b1 = _index_range(pairs)
+        if a0 < 0 or b0 >= n_i or a1 < 0 or b1 >= n_j:
             raise ValueError(f"{name}: index out of range")
     return pairs
 
@@ -1178,18 +1214,77 @@ def _gallop_lower_bound(arr, start, hi, value):
     return _lower_bound(arr, prev + 1, nxt, value)
 
 
+_STATS_CHUNKS = 64
+_SAMPLE_SIZE = 1 << 16
+
+
+@njit(cache=True, parallel=True)
+def _grid_cell_size(lo, hi):
+    """Check the boxes and choose the level-0 cell edge.
+
+    Raises ``ValueError`` if a bound is not finite or ``lo > hi``. The edge
+    is the smallest power of two ``>=`` the median largest extent of the
+    boxes (median of a deterministic stride sample of at most 65536 boxes:
+    the cell size only affects speed, never the result), enlarged until
+    every axis has fewer than ``_MAX_CELLS_PER_AXIS`` cells so that packed
+    keys fit in int64.
+    """
+    n = lo.shape[0]
+    chunk_min = np.empty((_STATS_CHUNKS, 3), dtype=np.float64)
+    chunk_max = np.empty((_STATS_CHUNKS, 3), dtype=np.float64)
+    chunk_bad = np.zeros(_STATS_CHUNKS, dtype=np.int64)
+    for ch in prange(_STATS_CHUNKS):
+        i0 = ch * n // _STATS_CHUNKS
+        i1 = (ch + 1) * n // _STATS_CHUNKS
+        for k in range(3):
+            chunk_min[ch, k] = np.inf
+            chunk_max[ch, k] = -np.inf
+        bad = 0
+        for i in range(i0, i1):
+            for k in range(3):
+                lv = lo[i, k]
+                hv = hi[i, k]
+                if not (math.isfinite(lv) and math.isfinite(hv) and lv <= hv):
+                    bad += 1
+                if lv < chunk_min[ch, k]:
+                    chunk_min[ch, k] = lv
+                if hv > chunk_max[ch, k]:
+                    chunk_max[ch, k] = hv
+        chunk_bad[ch] = bad
+    if chunk_bad.sum() > 0:
+        raise ValueError("candidate_pairs: lo and hi must be finite with lo <= hi")
+    m = min(n, _SAMPLE_SIZE)
+    ext = np.empty(m, dtype=np.float64)
+    for u in range(m):
+        i = u * n // m
+        e = 0.0
+        for k in range(3):
+            e = max(e, hi[i, k] - lo[i, k])
+        ext[u] = e
+    med = np.median(ext)
+    if not med > 0.0:
+        med = ext.max()
+    if not med > 0.0:
+        med = 1.0
+    s0 = math.ldexp(1.0, int(math.ceil(math.log2(med))))
+    span = 0.0
+    for k in range(3):
+        span = max(span, chunk_max[:, k].max() - chunk_min[:, k].min())
+    while span / s0 >= _MAX_CELLS_PER_AXIS - 4:
+        s0 *= 2.0
+    return s0
+
+
 @njit(cache=True, parallel=True)
 def _grid_cells(lo, hi, inv_s0, s0):
-    """Level-0 integer cells of lo and hi corners, and the level of each box."""
+    """Level-0 integer cells of the lo corners and the level of each box."""
     n = lo.shape[0]
     ilo = np.empty((n, 3), dtype=np.int64)
-    ihi = np.empty((n, 3), dtype=np.int64)
     level = np.empty(n, dtype=np.int64)
     for i in prange(n):
         ext = 0.0
         for k in range(3):
             ilo[i, k] = np.int64(math.floor(lo[i, k] * inv_s0))
-            ihi[i, k] = np.int64(math.floor(hi[i, k] * inv_s0))
             e = hi[i, k] - lo[i, k]
             if e > ext:
                 ext = e
@@ -1199,7 +1294,7 @@ def _grid_cells(lo, hi, inv_s0, s0):
             lev += 1
             s *= 2.0
         level[i] = lev
-    return ilo, ihi, level
+    return ilo, level
 
 
 @njit(cache=True, inline="always")
@@ -1211,6 +1306,8 @@ def _pack(x, y, z, lev, lev_min, lev_dim, lev_base):
 
 @njit(cache=True, parallel=True)
 def _grid_keys(ilo, level, n_levels):
+    """Packed ``(level, x, y, z)`` keys; per level the cell bounds, padded
+    dimensions (one empty cell on each side) and key base."""
     n = ilo.shape[0]
     big = np.int64(1) << 62
     lev_min = np.full((n_levels, 3), big, dtype=np.int64)
@@ -1241,25 +1338,22 @@ def _grid_keys(ilo, level, n_levels):
     return keys, lev_min, lev_max, lev_dim, lev_base, lev_count
 
 
-@njit(cache=True)
-def _gather(order, lo, hi, group, ilo, ihi, level):
+@njit(cache=True, parallel=True)
+def _gather(order, lo, hi, group, level):
+    """Box data in sorted order (contiguous for the scans)."""
     n = order.shape[0]
     slo = np.empty((n, 3), dtype=np.float64)
     shi = np.empty((n, 3), dtype=np.float64)
-    silo = np.empty((n, 3), dtype=np.int64)
-    sihi = np.empty((n, 3), dtype=np.int64)
     sgrp = np.empty(n, dtype=np.int64)
     slev = np.empty(n, dtype=np.int64)
-    for p in range(n):
+    for p in prange(n):
         i = order[p]
         for k in range(3):
             slo[p, k] = lo[i, k]
             shi[p, k] = hi[i, k]
-            silo[p, k] = ilo[i, k]
-            sihi[p, k] = ihi[i, k]
         sgrp[p] = group[i]
         slev[p] = level[i]
-    return slo, shi, silo, sihi, sgrp, slev
+    return slo, shi, sgrp, slev
 
 
 @njit(cache=True)
@@ -1353,9 +1447,14 @@ def _emit(out, w, op, oq):
         out[w, 1] = op
 
 
+@njit(cache=True, inline="always")
+def _cell_of(x, inv_s0):
+    return np.int64(math.floor(x * inv_s0))
+
+
 @njit(cache=True, parallel=True)
 def _grid_scan(
-    fill, offsets, out, sorig, slo, shi, silo, sihi, sgrp, slev, cell_key, cell_start, lev_cell, sl,
+    fill, offsets, out, sorig, slo, shi, sgrp, slev, inv_s0, cell_key, cell_start, lev_cell, sl,
     lev_min, lev_max, lev_dim, lev_base, lev_count,
 ):
     """Count (``fill=False``) or write (``fill=True``) the candidate pairs.
@@ -1368,7 +1467,8 @@ def _grid_scan(
     - different levels: from the object on the lower level, which scans the
       cells ``[c_lo - 1, c_hi]`` of every higher level.
 
-    Returns the per-object counts (count pass) or ``offsets`` (fill pass).
+    Returns the per-object counts (in sorted order). In the fill pass, pair
+    ``(min, max)`` of original indices is written from ``offsets[p]`` on.
     """
     n = sorig.shape[0]
     n_cells = cell_key.shape[0]
@@ -1382,17 +1482,21 @@ def _grid_scan(
             w = offsets[p] if fill else 0
             k = 0
             op = sorig[p]
-            cx = silo[p, 0] >> lev
-            reach_x = (sihi[p, 0] >> lev) > cx
-            reach_y = (sihi[p, 1] >> lev) > (silo[p, 1] >> lev)
+            lx = _cell_of(slo[p, 0], inv_s0)
+            ly = _cell_of(slo[p, 1], inv_s0)
+            lz = _cell_of(slo[p, 2], inv_s0)
+            hx = _cell_of(shi[p, 0], inv_s0)
+            hy = _cell_of(shi[p, 1], inv_s0)
+            hz = _cell_of(shi[p, 2], inv_s0)
             # (0, 0, 0..+1): later objects in the same cell and the cell above.
             for q in range(p + 1, sl[c, 0]):
                 if _overlap(slo, shi, sgrp, p, q):
                     if fill:
                         _emit(out, w + k, op, sorig[q])
                     k += 1
-            g0 = 0 if reach_y else 1
-            g1 = 4 if reach_x else 1
+            # (0, +1, *) needs hi_y in the next cell row; (+1, *, *) hi_x.
+            g0 = 0 if (hy >> lev) > (ly >> lev) else 1
+            g1 = 4 if (hx >> lev) > (lx >> lev) else 1
             for g in range(g0, g1):
                 for q in range(sl[c, 1 + 2 * g], sl[c, 2 + 2 * g]):
                     if _overlap(slo, shi, sgrp, p, q):
@@ -1403,12 +1507,12 @@ def _grid_scan(
             for lv in range(lev + 1, n_levels):
                 if lev_count[lv] == 0:
                     continue
-                x0 = max((silo[p, 0] >> lv) - 1, lev_min[lv, 0])
-                x1 = min(sihi[p, 0] >> lv, lev_max[lv, 0])
-                y0 = max((silo[p, 1] >> lv) - 1, lev_min[lv, 1])
-                y1 = min(sihi[p, 1] >> lv, lev_max[lv, 1])
-                z0 = max((silo[p, 2] >> lv) - 1, lev_min[lv, 2])
-                z1 = min(sihi[p, 2] >> lv, lev_max[lv, 2])
+                x0 = max((lx >> lv) - 1, lev_min[lv, 0])
+                x1 = min(hx >> lv, lev_max[lv, 0])
+                y0 = max((ly >> lv) - 1, lev_min[lv, 1])
+                y1 = min(hy >> lv, lev_max[lv, 1])
+                z0 = max((lz >> lv) - 1, lev_min[lv, 2])
+                z1 = min(hz >> lv, lev_max[lv, 2])
                 if x0 > x1 or y0 > y1 or z0 > z1:
                     continue
                 for x in range(x0, x1 + 1):
@@ -1426,31 +1530,41 @@ def _grid_scan(
     return counts
 
 
-@njit(cache=True)
-def _sort_pairs(pairs, n):
-    """Lexicographic sort of ``(p, 2)`` pairs with ``pairs[:, 0] < n``:
-    counting sort on the first column, then each run sorted on the second."""
-    m = pairs.shape[0]
-    start = np.zeros(n + 1, dtype=np.int64)
-    for w in range(m):
-        start[pairs[w, 0] + 1] += 1
-    for i in range(n):
-        start[i + 1] += start[i]
-    pos = start[:-1].copy()
-    out = np.empty((m, 2), dtype=np.int64)
-    for w in range(m):
-        i = pairs[w, 0]
-        d = pos[i]
-        pos[i] = d + 1
-        out[d, 0] = i
-        out[d, 1] = pairs[w, 1]
-    _sort_runs(out, start)
-    return out
+_SORT_CHUNKS_MAX = 8
 
 
 @njit(cache=True, parallel=True)
-def _sort_runs(out, start):
-    n = start.shape[0] - 1
+def _sort_pairs(raw, n):
+    """Lexicographic sort of ``(p, 2)`` pairs with ``raw[:, 0] < n``.
+
+    Counting sort on the first column, parallel over disjoint ranges of first
+    indices (each chunk reads all pairs but only counts and moves its own),
+    then every run of equal first index is sorted on the second column.
+    """
+    m = raw.shape[0]
+    n_chunks = max(1, min(numba.get_num_threads(), _SORT_CHUNKS_MAX))
+    start = np.zeros(n + 1, dtype=np.int64)
+    for ch in prange(n_chunks):
+        lo_o = ch * n // n_chunks
+        hi_o = (ch + 1) * n // n_chunks
+        for w in range(m):
+            a = raw[w, 0]
+            if lo_o <= a and a < hi_o:
+                start[a + 1] += 1
+    for i in range(n):
+        start[i + 1] += start[i]
+    out = np.empty((m, 2), dtype=np.int64)
+    pos = start[:-1].copy()
+    for ch in prange(n_chunks):
+        lo_o = ch * n // n_chunks
+        hi_o = (ch + 1) * n // n_chunks
+        for w in range(m):
+            a = raw[w, 0]
+            if lo_o <= a and a < hi_o:
+                d = pos[a]
+                pos[a] = d + 1
+                out[d, 0] = a
+                out[d, 1] = raw[w, 1]
     for i in prange(n):
         s = start[i]
         e = start[i + 1]
@@ -1464,23 +1578,38 @@ def _sort_runs(out, start):
                     out[t + 1, 1] = out[t, 1]
                     t -= 1
                 out[t + 1, 1] = v
+    return out
 
 
-def _grid_cell_size(lo, hi):
-    """Power-of-two level-0 cell edge: the smallest ``2**k`` >= the median of
-    the boxes' largest extents, enlarged until every level-0 axis has fewer
-    than ``_MAX_CELLS_PER_AXIS`` cells (so packed keys fit in int64)."""
-    ext = (hi - lo).max(axis=1)
-    med = float(np.median(ext))
-    if not med > 0.0:
-        med = float(ext.max())
-    if not med > 0.0:
-        med = 1.0
-    s0 = 2.0 ** math.ceil(math.log2(med))
-    span = float((hi.max(axis=0) - lo.min(axis=0)).max())
-    while span / s0 >= _MAX_CELLS_PER_AXIS - 4:
-        s0 *= 2.0
-    return s0
+@njit(cache=True)
+def _candidate_pairs_grid(lo, hi, group):
+    n = lo.shape[0]
+    s0 = _grid_cell_size(lo, hi)
+    inv_s0 = 1.0 / s0  # exact: s0 is a power of two
+    ilo, level = _grid_cells(lo, hi, inv_s0, s0)
+    n_levels = level.max() + 1
+    keys, lev_min, lev_max, lev_dim, lev_base, lev_count = _grid_keys(ilo, level, n_levels)
+    order, skey = _radix_argsort(keys)
+    slo, shi, sgrp, slev = _gather(order, lo, hi, group, level)
+    cell_key, cell_start, cell_lev, lev_cell = _cell_runs(skey, slev, n_levels)
+    sl = _neighbour_slices(cell_key, cell_start, cell_lev, lev_cell, lev_dim)
+    dummy = np.empty((0, 2), dtype=np.int64)
+    zero = np.zeros(n, dtype=np.int64)
+    counts = _grid_scan(
+        False, zero, dummy, order, slo, shi, sgrp, slev, inv_s0, cell_key, cell_start, lev_cell, sl,
+        lev_min, lev_max, lev_dim, lev_base, lev_count,
+    )
+    offsets = np.empty(n, dtype=np.int64)
+    total = 0
+    for p in range(n):
+        offsets[p] = total
+        total += counts[p]
+    raw = np.empty((total, 2), dtype=np.int64)
+    _grid_scan(
+        True, offsets, raw, order, slo, shi, sgrp, slev, inv_s0, cell_key, cell_start, lev_cell, sl,
+        lev_min, lev_max, lev_dim, lev_base, lev_count,
+    )
+    return _sort_pairs(raw, n)
 
 
 def candidate_pairs(lo, hi, group):
@@ -1494,8 +1623,8 @@ def candidate_pairs(lo, hi, group):
     a long segment or a big root zone costs one entry, not thousands. Objects
     are sorted by ``(level, x, y, z)`` cell key (LSD radix sort); pairs are
     counted, then written (two-pass count/fill, parallel over cells with
-    ``prange``), then sorted lexicographically (counting sort on the first
-    index, then each run).
+    ``prange``), then sorted lexicographically (parallel counting sort on the
+    first index, then each run).
 
     Why no pair is missed: cell coordinates are ``floor(x / s_L)``, computed
     exactly (``s_L`` is a power of two). If boxes ``i`` and ``j`` overlap
@@ -1525,43 +1654,20 @@ def candidate_pairs(lo, hi, group):
     -------
     pairs : (p, 2) int64
         ``(i, j)`` with ``i < j``, unique, sorted lexicographically.
+
+    Raises
+    ------
+    ValueError
+        On wrong shapes, non-finite bounds or ``lo > hi``.
     """
-    lo = _f64(lo, (None, 3), "lo")
+    lo = np.ascontiguousarray(lo, dtype=np.float64)
+    hi = np.ascontiguousarray(hi, dtype=np.float64)
+    if lo.ndim != 2 or lo.shape[1] != 3 or hi.shape != lo.shape:
+        raise ValueError(f"lo, hi: expected equal (N, 3) shapes, got {lo.shape} and {hi.shape}")
     n = lo.shape[0]
-    hi = _f64(hi, (n, 3), "hi")
     group = _i64(group, (n,), "group")
-    if (lo > hi).any():
-        raise ValueError("lo must be <= hi")
     if n < 2:
+        if n and not (np.isfinite(lo).all() and np.isfinite(hi).all() and (lo <= hi).all()):
+            raise ValueError("candidate_pairs: lo and hi must be finite with lo <= hi")
         return _EMPTY_PAIRS.copy()
-    s0 = _grid_cell_size(lo, hi)
-    return _candidate_pairs_grid(lo, hi, group, s0)
-
-
-@njit(cache=True)
-def _candidate_pairs_grid(lo, hi, group, s0):
-    n = lo.shape[0]
-    ilo, ihi, level = _grid_cells(lo, hi, 1.0 / s0, s0)
-    n_levels = level.max() + 1
-    keys, lev_min, lev_max, lev_dim, lev_base, lev_count = _grid_keys(ilo, level, n_levels)
-    order, skey = _radix_argsort(keys)
-    slo, shi, silo, sihi, sgrp, slev = _gather(order, lo, hi, group, ilo, ihi, level)
-    cell_key, cell_start, cell_lev, lev_cell = _cell_runs(skey, slev, n_levels)
-    sl = _neighbour_slices(cell_key, cell_start, cell_lev, lev_cell, lev_dim)
-    dummy = np.empty((0, 2), dtype=np.int64)
-    zero = np.zeros(n, dtype=np.int64)
-    counts = _grid_scan(
-        False, zero, dummy, order, slo, shi, silo, sihi, sgrp, slev, cell_key, cell_start, lev_cell, sl,
-        lev_min, lev_max, lev_dim, lev_base, lev_count,
-    )
-    offsets = np.empty(n, dtype=np.int64)
-    total = 0
-    for p in range(n):
-        offsets[p] = total
-        total += counts[p]
-    raw = np.empty((total, 2), dtype=np.int64)
-    _grid_scan(
-        True, offsets, raw, order, slo, shi, silo, sihi, sgrp, slev, cell_key, cell_start, lev_cell, sl,
-        lev_min, lev_max, lev_dim, lev_base, lev_count,
-    )
-    return _sort_pairs(raw, n)
+    return _candidate_pairs_grid(lo, hi, group)
