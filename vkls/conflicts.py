@@ -8,9 +8,11 @@ object ids, the regime and the run's place among that pair's runs (ordered by ch
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+
+from vkls.geometry.tolerances import CONTACT_TOLERANCE
 
 from vkls.geometry.tolerances import REPORT_DECIMALS
 from vkls.rules.base import REGIME_NAMES, Hits
@@ -52,7 +54,16 @@ class Conflict:
     status: str
     source: str
     severity: str
+    certainty: str = "certain"
+    a_above_b: int = 0
     explanation: str = ""
+    baseline: str | None = None
+    norm: object = field(default=None, repr=False, compare=False)
+
+    @property
+    def reason(self) -> str:
+        """Why the applied value exists, where the norm entry says so (thermal pairs)."""
+        return getattr(self.norm, "reason", "")
 
     @property
     def length(self) -> float:
@@ -68,9 +79,9 @@ class Conflict:
             "chainage_start": r(self.chainage_start), "chainage_end": r(self.chainage_end),
             "length": r(self.length), "chainage": r(self.chainage), "x": r(self.x), "y": r(self.y), "z": r(self.z),
             "regime": self.regime, "horizontal_gap": r(self.horizontal), "vertical_gap": r(self.vertical),
-            "severity": self.severity, "status": self.status, "source": self.source,
+            "severity": self.severity, "certainty": self.certainty, "status": self.status, "source": self.source,
             "explanation": self.explanation,
-        }
+        } | ({"baseline": self.baseline} if self.baseline else {})
 
 
 def group_hits(hits: Hits, scene, rule, join_gap: float = 0.0) -> list[Conflict]:
@@ -98,8 +109,8 @@ def group_hits(hits: Hits, scene, rule, join_gap: float = 0.0) -> list[Conflict]
     occurrence: dict[tuple, int] = {}
     for first, last in zip(boundaries[:-1], boundaries[1:]):
         rows = order[first:last]
-        margin = hits.actual[rows] - hits.required[rows]
-        worst = rows[int(np.argmin(margin))]
+        worst = rows[int(np.argmax(hits.excess[rows]))]
+        certain = bool(np.any(hits.excess[rows] - hits.uncertainty[rows] > CONTACT_TOLERANCE))
         a, b = int(hits.object_a[worst]), int(hits.object_b[worst])
         obj_a = scene.objects[a]
         obj_b = scene.objects[b] if b >= 0 else None
@@ -119,7 +130,8 @@ def group_hits(hits: Hits, scene, rule, join_gap: float = 0.0) -> list[Conflict]
             x=float(x), y=float(y), z=float(z), regime=regime,
             horizontal=_finite(hits.horizontal[worst]), vertical=_finite(hits.vertical[worst]),
             status=entry.status, source=entry.source,
-            severity=entry.status,
+            severity=entry.status if certain else "possible", certainty="certain" if certain else "possible",
+            a_above_b=int(hits.a_above_b[worst]), norm=entry,
         )
         conflicts.append(_with_explanation(conflict, rule))
     return conflicts

@@ -48,6 +48,7 @@ _KIND_LABELS = {
 #: Object kinds that are not networks but take part in pairwise rules.
 RACK_KIND = "rack"
 TREE_KIND = "tree"
+RESERVATION_KIND = "reservation"
 
 
 class Arrangement(str, Enum):
@@ -102,6 +103,8 @@ class Network:
         Horizontal distance facade -> axis (horizontal arrangement); None: from NEN 7171 defaults.
     depth : float or None, metres
         Cover depth to the top of the object; None: the kind's default.
+    accuracy_xy, accuracy_depth : float, metres
+        Position uncertainty (KLIC classes: 0.3, 0.5, 1.0); 0 for a design.
     """
 
     id: str
@@ -111,6 +114,8 @@ class Network:
     count: int = 1
     offset: float | None = None
     depth: float | None = None
+    accuracy_xy: float = 0.0
+    accuracy_depth: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -173,6 +178,9 @@ class Tree:
     trunk_diameter : float, metres
         At breast height (DBH).
     crown_radius : float, metres
+    root_barrier : bool
+        A root barrier (wortelscherm) or root-guiding screen protects the networks: the
+        trunk distance drops to the barrier value and root-zone intrusion is not reported.
     """
 
     id: str
@@ -181,6 +189,35 @@ class Tree:
     size_class: str
     trunk_diameter: float
     crown_radius: float
+    root_barrier: bool = False
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """A corridor kept free for a future network (e.g. a heat network), in the section.
+
+    Attributes
+    ----------
+    id : str
+    purpose : str
+        What it is reserved for (a network kind or free text).
+    offset : float, metres
+        Facade -> near side of the corridor.
+    width : float, metres
+    depth_top, depth_bottom : float, metres
+        Cover depth of the top and of the bottom of the corridor.
+    chainage_start, chainage_end : float, metres
+        Stretch of the route (default: all of it).
+    """
+
+    id: str
+    purpose: str
+    offset: float
+    width: float
+    depth_top: float
+    depth_bottom: float
+    chainage_start: float
+    chainage_end: float
 
 
 @dataclass(frozen=True)
@@ -215,6 +252,7 @@ class Street:
     rack: Rack | None = None
     trees: tuple[Tree, ...] = ()
     connections: tuple[ConnectionSpec, ...] = ()
+    reservations: tuple[Reservation, ...] = ()
     segment_length: float = 1.0
     extra: dict = field(default_factory=dict)
 

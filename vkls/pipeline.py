@@ -44,6 +44,29 @@ class CheckResult:
         }
 
 
+def broad_phase_margins(scene: Scene, norms: Norms, rules: list) -> np.ndarray:
+    """(objects,) half the largest distance any rule may require, plus each object's position uncertainty.
+
+    For any pair, margin_a + margin_b >= required_ab + the pair's possible displacement, so
+    the broad phase never misses a pair that a rule could flag, certain or possible.
+    """
+    if not scene.objects:
+        return np.zeros(0)
+    margins = np.max([rule.margins(scene, norms) for rule in rules], axis=0)
+    return margins + np.hypot(scene.object_accuracy_xy, scene.object_accuracy_z)
+
+
+def drop_superseded(found: dict[str, list[Conflict]], rule) -> list[Conflict]:
+    """``rule``'s conflicts without the pairs that a more specific rule (one that supersedes it) flagged."""
+    taken = {frozenset(c.objects) for other in found for c in found[other]
+             if rule.id in getattr(_rule_by_id(other), "supersedes", ())}
+    return [c for c in found[rule.id] if frozenset(c.objects) not in taken]
+
+
+def _rule_by_id(rule_id: str):
+    return next(r for r in default_rules() if r.id == rule_id)
+
+
 def check(path: str, norm_files: tuple[str, ...] | list[str] = ()) -> CheckResult:
     """Check a street file against the norms.
 
@@ -78,14 +101,12 @@ def check_street(street: Street, norms: Norms, seconds: dict | None = None) -> C
     seconds["scene"] = time.perf_counter() - clock
     rules = default_rules()
     clock = time.perf_counter()
-    margins = np.max([rule.margins(scene, norms) for rule in rules], axis=0) if len(scene.objects) else np.zeros(0)
-    contacts = find_contacts(scene, margins[scene.primitive_object])
+    contacts = find_contacts(scene, broad_phase_margins(scene, norms, rules)[scene.primitive_object])
     seconds["engine"] = time.perf_counter() - clock
     clock = time.perf_counter()
     join_gap = RUN_JOIN_FACTOR * max(street.segment_length, street.rack.post_spacing if street.rack else 0.0)
-    conflicts: list[Conflict] = []
-    for rule in rules:
-        conflicts += group_hits(rule.evaluate(scene, contacts, norms), scene, rule, join_gap)
+    found = {rule.id: group_hits(rule.evaluate(scene, contacts, norms), scene, rule, join_gap) for rule in rules}
+    conflicts = [c for rule in rules for c in drop_superseded(found, rule)]
     conflicts.sort(key=lambda c: (c.chainage_start, c.rule, c.objects[0], c.objects[1] or "", c.id))
     seconds["rules"] = time.perf_counter() - clock
     return CheckResult(street=street, scene=scene, contacts=contacts, conflicts=conflicts,

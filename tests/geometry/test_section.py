@@ -58,8 +58,10 @@ def test_rack_levels_rest_on_beams(street_file):
     placements = place_networks(street, NORMS)
     assert placements["T"].cover == pytest.approx(0.4)
     assert placements["W"].cover == pytest.approx(0.9)
-    # centred between the uprights (0.3 + 0.06 .. 1.0 - 0.06)
-    assert placements["W"].axis_offsets == pytest.approx((0.65,))
+    # staggered between the uprights (0.3 + 0.06 + 0.01 .. 1.0 - 0.06 - 0.01): the top level
+    # against the street side, the bottom level against the facade side
+    assert placements["T"].axis_offsets == pytest.approx((0.93 - 0.025,))
+    assert placements["W"].axis_offsets == pytest.approx((0.37 + 0.055,))
     beams = [p for p in rack_parts(street) if p.name == "beam"]
     assert [b.depth_min for b in beams] == pytest.approx([0.45, 1.01])  # underside of the networks
     assert {p.name for p in rack_parts(street)} == {"posts", "beam", "base plate", "protection plate"}

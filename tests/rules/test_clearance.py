@@ -42,12 +42,24 @@ def test_exact_touching_of_two_cables_is_not_a_hard_clash(street_file):
     assert "overlaps" not in conflict.explanation
 
 
-def test_co_axial_duplicate_is_an_overlap_of_the_full_diameter(street_file):
+def test_overlap_of_two_kinds_is_the_full_penetration_depth(street_file):
+    # LV cable (r 0.025) laid 0.03 m from the axis of a telecom duct (r 0.025): overlap 0.02 m
+    body = (network("T", "datatransport", offset=2.0, depth=0.6, diameter=0.05)
+            + network("L", "laagspanning", offset=2.03, depth=0.6, diameter=0.05))
+    (conflict,) = conflicts_of(street_file(body))
+    assert conflict.actual == pytest.approx(-0.02)
+    assert "overlaps" in conflict.explanation
+
+
+def test_co_axial_duplicate_is_one_duplicate_finding_not_an_overlap(street_file):
     body = (network("W1", "water", offset=2.0, depth=1.0, diameter=0.11)
             + network("W2", "water", offset=2.0, depth=1.0, diameter=0.11))
-    (conflict,) = conflicts_of(street_file(body))
-    assert conflict.actual == pytest.approx(-0.11)
-    assert "overlaps" in conflict.explanation
+    result = check(street_file(body))
+    assert [c.rule for c in result.conflicts if {"W1", "W2"} == set(c.objects)] == ["duplicate"]
+    (duplicate,) = [c for c in result.conflicts if c.rule == "duplicate"]
+    assert duplicate.actual == pytest.approx(0.0, abs=1e-12)
+    assert (duplicate.chainage_start, duplicate.chainage_end) == pytest.approx((0.0, 20.0))
+    assert "entered twice" in duplicate.explanation
 
 
 def test_stacked_networks_use_the_crossing_value(street_file):
@@ -95,9 +107,14 @@ def test_conflict_ids_are_stable_between_runs_and_distinct(street_file):
     body = (network("G", "gasLageDruk", offset=1.0, depth=0.8, diameter=0.11)
             + network("W", "water", offset=1.3, depth=0.8, diameter=0.11)
             + network("T", "datatransport", offset=1.55, depth=0.8, diameter=0.05))
-    first = [c.id for c in check(street_file(body)).conflicts]
-    second = [c.id for c in check(street_file(body, name="again.toml")).conflicts]
-    assert first == second and len(set(first)) == len(first) == 2
+    first = {c.id: c.objects for c in check(street_file(body)).conflicts}
+    second = {c.id: c.objects for c in check(street_file(body, name="again.toml")).conflicts}
+    assert first == second and len(first) >= 2
+    # moving T away changes T's conflicts but keeps the id of the gas-water conflict
+    moved = {c.id: c.objects for c in check(street_file(body.replace("offset = 1.55", "offset = 3.55"),
+                                                        name="moved.toml")).conflicts}
+    gas_water = [i for i, objects in first.items() if set(objects) == {"G", "W"}]
+    assert gas_water and all(i in moved for i in gas_water)
 
 
 def test_network_resting_on_a_rack_beam_touches_it_without_conflict(street_file):

@@ -1534,7 +1534,7 @@ _SORT_CHUNKS_MAX = 8
 
 
 @njit(cache=True, parallel=True)
-def _sort_pairs(raw, n):
+def _sort_pairs(raw, n, n_threads):
     """Lexicographic sort of ``(p, 2)`` pairs with ``raw[:, 0] < n``.
 
     Counting sort on the first column, parallel over disjoint ranges of first
@@ -1542,7 +1542,7 @@ def _sort_pairs(raw, n):
     then every run of equal first index is sorted on the second column.
     """
     m = raw.shape[0]
-    n_chunks = max(1, min(numba.get_num_threads(), _SORT_CHUNKS_MAX))
+    n_chunks = max(1, min(n_threads, _SORT_CHUNKS_MAX))
     start = np.zeros(n + 1, dtype=np.int64)
     for ch in prange(n_chunks):
         lo_o = ch * n // n_chunks
@@ -1582,7 +1582,7 @@ def _sort_pairs(raw, n):
 
 
 @njit(cache=True)
-def _candidate_pairs_grid(lo, hi, group):
+def _candidate_pairs_grid(lo, hi, group, n_threads):
     n = lo.shape[0]
     s0 = _grid_cell_size(lo, hi)
     inv_s0 = 1.0 / s0  # exact: s0 is a power of two
@@ -1609,7 +1609,7 @@ def _candidate_pairs_grid(lo, hi, group):
         True, offsets, raw, order, slo, shi, sgrp, slev, inv_s0, cell_key, cell_start, lev_cell, sl,
         lev_min, lev_max, lev_dim, lev_base, lev_count,
     )
-    return _sort_pairs(raw, n)
+    return _sort_pairs(raw, n, n_threads)
 
 
 def candidate_pairs(lo, hi, group):
@@ -1670,4 +1670,4 @@ def candidate_pairs(lo, hi, group):
         if n and not (np.isfinite(lo).all() and np.isfinite(hi).all() and (lo <= hi).all()):
             raise ValueError("candidate_pairs: lo and hi must be finite with lo <= hi")
         return _EMPTY_PAIRS.copy()
-    return _candidate_pairs_grid(lo, hi, group)
+    return _candidate_pairs_grid(lo, hi, group, numba.get_num_threads())

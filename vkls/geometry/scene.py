@@ -17,12 +17,13 @@ import numpy as np
 
 from vkls.geometry.alignment import Alignment
 from vkls.geometry.section import Placement, RackPart, place_networks, rack_parts
-from vkls.model import RACK_KIND, TREE_KIND, NetworkKind, Street
+from vkls.model import RACK_KIND, RESERVATION_KIND, TREE_KIND, NetworkKind, Street
 from vkls.rules.loader import Norms
 
 #: Kind codes used in the arrays: the network kinds, then rack parts, tree trunks, root zones.
 ROOT_ZONE_KIND = "rootzone"
-KIND_NAMES: tuple[str, ...] = tuple(k.value for k in NetworkKind) + (RACK_KIND, TREE_KIND, ROOT_ZONE_KIND)
+KIND_NAMES: tuple[str, ...] = tuple(k.value for k in NetworkKind) + (RACK_KIND, TREE_KIND, ROOT_ZONE_KIND,
+                                                                     RESERVATION_KIND)
 KIND_CODE = {name: code for code, name in enumerate(KIND_NAMES)}
 
 #: A trunk is modelled as a vertical axis this deep (metres below ground), deeper than any
@@ -51,6 +52,8 @@ class SceneObject:
         The network id for mains and connections.
     size_class : str or None
         Tree size class for trunks and root zones.
+    accuracy_xy, accuracy_z : float, metres
+        Position uncertainty of the object (KLIC accuracy classes; 0 for a design).
     """
 
     id: str
@@ -60,6 +63,8 @@ class SceneObject:
     group: int
     network: str | None = None
     size_class: str | None = None
+    accuracy_xy: float = 0.0
+    accuracy_z: float = 0.0
 
 
 @dataclass
@@ -107,9 +112,14 @@ class Scene:
     cyl_object : (c,) int64; cyl_chainage : (c, 2) float64
     objects : tuple of SceneObject
     object_group : (o,) int64; object_kind : (o,) int64 (codes of ``KIND_NAMES``)
+    object_accuracy_xy, object_accuracy_z : (o,) float64, metres
     alignment : Alignment
     placements : dict network id -> Placement
     rack_parts : list of RackPart (section view)
+    rack_networks : frozenset of str
+        Ids of the networks that lie on rack levels.
+    street : Street
+        The model the scene was built from (section-level rules read it).
     """
 
     cap_a: np.ndarray
@@ -130,9 +140,13 @@ class Scene:
     objects: tuple[SceneObject, ...]
     object_group: np.ndarray
     object_kind: np.ndarray
+    object_accuracy_xy: np.ndarray
+    object_accuracy_z: np.ndarray
     alignment: Alignment
     placements: dict
     rack_parts: list
+    rack_networks: frozenset
+    street: Street
 
     @property
     def n_capsules(self) -> int:
@@ -180,15 +194,17 @@ def build_scene(street: Street, norms: Norms) -> Scene:
     objects: list[SceneObject] = []
     groups: dict[str, int] = {}
 
-    def add_object(obj_id, kind, role, label, group_key, network=None, size_class=None) -> int:
+    def add_object(obj_id, kind, role, label, group_key, network=None, size_class=None, accuracy=(0.0, 0.0)) -> int:
         group = groups.setdefault(group_key, len(groups))
-        objects.append(SceneObject(obj_id, kind, role, label, group, network, size_class))
+        objects.append(SceneObject(obj_id, kind, role, label, group, network, size_class, *accuracy))
         return len(objects) - 1
 
     for network in street.networks:
         placement = placements[network.id]
+        accuracy = (network.accuracy_xy, network.accuracy_depth)
         obj = add_object(network.id, network.kind.value, "main",
-                         f"{network.kind.label} {network.id} ({network.owner})", network.id, network.id)
+                         f"{network.kind.label} {network.id} ({network.owner})", network.id, network.id,
+                         accuracy=accuracy)
         for offset in placement.axis_offsets:
             xy = alignment.place(stations, np.full(len(stations), offset))
             z = np.full(len(stations), ground - placement.axis_depth)
@@ -206,8 +222,9 @@ def build_scene(street: Street, norms: Norms) -> Scene:
             chainage = round(float(chainage), 6)
             obj_id = f"{network.id}/hc@{chainage:.1f}"
             obj = add_object(obj_id, network.kind.value, role, f"{role} {obj_id} ({network.kind.label})",
-                             network.id, network.id)
-            path = connection_path(main_offset, main.axis_depth, spec, sewer, free_strip)
+                             network.id, network.id, accuracy=(network.accuracy_xy, network.accuracy_depth))
+            min_radius = norms.number(f"networks.{network.kind.value}.bend_factor") * spec.diameter
+            path = connection_path(main_offset, main.axis_depth, spec, sewer, free_strip, min_radius)
             xy = alignment.place(np.full(len(path), chainage), path[:, 0])
             points = np.column_stack([xy, ground - path[:, 1]])
             _add_chain(buffers, points, spec.diameter / 2, obj, np.full(len(path), chainage))
@@ -219,25 +236,54 @@ def build_scene(street: Street, norms: Norms) -> Scene:
     for tree in street.trees:
         _add_tree(buffers, add_object, alignment, tree, norms)
 
-    return _freeze(buffers, objects, alignment, placements, parts)
+    for reservation in street.reservations:
+        _add_reservation(buffers, add_object, alignment, reservation, street.segment_length)
+
+    return _freeze(buffers, objects, alignment, placements, parts, street)
 
 
-def connection_path(main_offset: float, main_axis_depth: float, spec, sewer: bool,
-                    free_strip: float) -> np.ndarray:
-    """Section polyline of a house connection, main to facade.
+def connection_path(main_offset: float, main_axis_depth: float, spec, sewer: bool, free_strip: float,
+                    min_radius: float) -> np.ndarray:
+    """Section polyline of a house connection, from its main to the facade.
+
+    A connection leaves its main, dives (or rises) to its run depth, runs towards the
+    facade and rises to its facade depth. Each change of depth of size ``h`` is spread over
+    a horizontal length of ``max(h, sqrt(min_radius * h))``, so that a bend of the cable's
+    minimum radius fits at the corner; the rise starts at least ``free_strip`` from the
+    facade. Sewer connections run straight from the facade down to the sewer main.
+
+    Parameters
+    ----------
+    main_offset, main_axis_depth : float, metres
+    spec : ConnectionSpec
+    sewer : bool
+    free_strip : float, metres
+    min_radius : float, metres
+        Minimum bend radius of the connection (bend factor x outer diameter; 0: none).
 
     Returns
     -------
     (k, 2) float64
-        (offset, axis depth) pairs, metres; consecutive duplicates removed.
+        (offset, axis depth) pairs from the main to the facade.
     """
     r = spec.diameter / 2
     facade = (0.0, spec.facade_depth + r)
     if sewer:
         return np.array([(main_offset, main_axis_depth), facade])
     run = main_axis_depth if spec.run_depth is None else spec.run_depth + r
-    riser = min(free_strip / 2, main_offset)
-    path = np.array([(main_offset, main_axis_depth), (main_offset, run), (riser, run), facade])
+
+    def spread(height: float) -> float:
+        return max(height, float(np.sqrt(min_radius * height))) if height > 0 else 0.0
+
+    rise_start = max(free_strip, spread(abs(run - facade[1])))
+    dive_end = main_offset - spread(abs(run - main_axis_depth))
+    if main_offset <= 2 * rise_start:  # the main lies close to the facade: one straight run up to it
+        path = [(main_offset, main_axis_depth), facade]
+    elif dive_end <= rise_start:  # no room for a level run: straight to the start of the rise
+        path = [(main_offset, main_axis_depth), (rise_start, run), facade]
+    else:
+        path = [(main_offset, main_axis_depth), (dive_end, run), (rise_start, run), facade]
+    path = np.array(path)
     keep = np.ones(len(path), dtype=bool)
     keep[1:] = np.hypot(*np.diff(path, axis=0).T) > 1e-9
     return path[keep]
@@ -312,13 +358,17 @@ def _add_tree(buffers, add_object, alignment: Alignment, tree, norms: Norms) -> 
     ground = alignment.ground_level
     xy = alignment.place(np.array([tree.chainage]), np.array([tree.offset]))[0]
     rootable = norms.number("trees.rootable_depth")
-    trunk = add_object(tree.id, TREE_KIND, "trunk", f"tree {tree.id} (class {tree.size_class})", f"tree:{tree.id}",
+    barrier = " with root barrier" if tree.root_barrier else ""
+    trunk = add_object(tree.id, TREE_KIND, "trunk with root barrier" if tree.root_barrier else "trunk",
+                       f"tree {tree.id} (class {tree.size_class}{barrier})", f"tree:{tree.id}",
                        size_class=tree.size_class)
     # The trunk axis (radius 0): tree rules measure from the trunk centre to the cable edge.
     _add_capsule(buffers, [*xy, ground], [*xy, ground - TRUNK_AXIS_DEPTH], 0.0, trunk, (tree.chainage, tree.chainage))
     radius = max(tree.crown_radius + norms.number("trees.root_zone_margin"),
                  norms.number("trees.root_zone_dbh_factor") * tree.trunk_diameter)
-    roots = add_object(f"{tree.id}/roots", ROOT_ZONE_KIND, "root zone", f"root zone of tree {tree.id}",
+    roots = add_object(f"{tree.id}/roots", ROOT_ZONE_KIND,
+                       "root zone behind a barrier" if tree.root_barrier else "root zone",
+                       f"root zone of tree {tree.id} (radius {radius:.1f} m, {rootable:.1f} m deep)",
                        f"tree:{tree.id}", size_class=tree.size_class)
     buffers.cyl_xy.append(xy.reshape(1, 2))
     buffers.cyl_z.append(np.array([[ground - rootable, ground]]))
@@ -327,13 +377,35 @@ def _add_tree(buffers, add_object, alignment: Alignment, tree, norms: Norms) -> 
     buffers.cyl_chainage.append(np.array([[tree.chainage - radius, tree.chainage + radius]]))
 
 
+def _add_reservation(buffers, add_object, alignment: Alignment, reservation, step: float) -> None:
+    """A reserved corridor as boxes, one per route interval of at most ``step`` metres."""
+    stations = alignment.stations(step)
+    inside = (stations > reservation.chainage_start) & (stations < reservation.chainage_end)
+    stations = np.concatenate([[reservation.chainage_start], stations[inside], [reservation.chainage_end]])
+    mid_offset = reservation.offset + reservation.width / 2
+    ends = alignment.place(stations, np.full(len(stations), mid_offset))
+    chord = np.diff(ends, axis=0)
+    length = np.hypot(chord[:, 0], chord[:, 1])
+    keep = length > 1e-9
+    chord, length = chord[keep], length[keep]
+    tangent = chord / length[:, None]
+    z = alignment.ground_level - (reservation.depth_top + reservation.depth_bottom) / 2
+    centre = np.column_stack([((ends[:-1] + ends[1:]) / 2)[keep], np.full(len(chord), z)])
+    half = np.column_stack([length / 2, np.full(len(chord), reservation.width / 2),
+                            np.full(len(chord), (reservation.depth_bottom - reservation.depth_top) / 2)])
+    chainage = np.column_stack([stations[:-1], stations[1:]])[keep]
+    obj = add_object(reservation.id, RESERVATION_KIND, "reservation",
+                     f"reservation {reservation.id} ({reservation.purpose})", f"reservation:{reservation.id}")
+    _add_boxes(buffers, centre, half, _box_axes(tangent), np.full(len(centre), obj), chainage)
+
+
 def _stack(parts: list, shape: tuple, dtype=np.float64) -> np.ndarray:
     if not parts:
         return np.zeros(shape, dtype=dtype)
     return np.ascontiguousarray(np.concatenate(parts).astype(dtype, copy=False))
 
 
-def _freeze(buffers: _Buffers, objects, alignment, placements, parts) -> Scene:
+def _freeze(buffers: _Buffers, objects, alignment, placements, parts, street) -> Scene:
     return Scene(
         cap_a=_stack(buffers.cap_a, (0, 3)), cap_b=_stack(buffers.cap_b, (0, 3)),
         cap_r=_stack(buffers.cap_r, (0,)), cap_object=_stack(buffers.cap_object, (0,), np.int64),
@@ -347,5 +419,9 @@ def _freeze(buffers: _Buffers, objects, alignment, placements, parts) -> Scene:
         objects=tuple(objects),
         object_group=np.array([o.group for o in objects], dtype=np.int64),
         object_kind=np.array([KIND_CODE[o.kind] for o in objects], dtype=np.int64),
+        object_accuracy_xy=np.array([o.accuracy_xy for o in objects], dtype=np.float64),
+        object_accuracy_z=np.array([o.accuracy_z for o in objects], dtype=np.float64),
         alignment=alignment, placements=placements, rack_parts=parts,
+        rack_networks=frozenset(i for level in (street.rack.levels if street.rack else ()) for i in level.networks),
+        street=street,
     )

@@ -14,6 +14,11 @@ from vkls.rules.loader import Norms
 
 CARRIAGEWAY_SURFACES = ("asphalt", "carriageway")
 
+#: Networks on a rack keep this gap (metres) to the uprights. Along a curved route a 1 m
+#: chord deviates from the arc by L^2 / 8R (0.8 mm at R = 150 m): without a gap, a cable laid
+#: against the uprights would clip them by that much in the model, not in the street.
+RACK_UPRIGHT_GAP = 0.01
+
 
 @dataclass(frozen=True)
 class Placement:
@@ -151,37 +156,45 @@ def _place_horizontal(street: Street, networks: list[Network], norms: Norms) -> 
 
 
 def rack_halves(rack: Rack) -> dict[str, tuple[float, float]]:
-    """Free offset range between the uprights for each half of the rack."""
-    near, far = rack.offset + rack.post_size, rack.offset + rack.width - rack.post_size
+    """Offset range for networks between the uprights (less ``RACK_UPRIGHT_GAP``), per half of the rack."""
+    gap = RACK_UPRIGHT_GAP
+    near, far = rack.offset + rack.post_size + gap, rack.offset + rack.width - rack.post_size - gap
     if rack.sides == 1:
         return {"street": (near, far)}
     middle = rack.offset + rack.width / 2
-    return {"facade": (near, middle - rack.post_size / 2), "street": (middle + rack.post_size / 2, far)}
+    return {"facade": (near, middle - rack.post_size / 2 - gap), "street": (middle + rack.post_size / 2 + gap, far)}
 
 
 def _place_on_rack(street: Street, rack: Rack) -> dict[str, Placement]:
+    """Networks on rack levels, staggered.
+
+    On each half of the rack the levels are staggered (VKLS: "networks are staggered so
+    house connections can be made from above"): the top level lies against the street-side
+    uprights, each deeper level a step nearer the facade, the bottom level against the
+    facade-side uprights, so a connection rising to the facade passes beside the levels
+    above it. Networks sharing a level lie side by side, touching, as one block.
+    """
     halves = rack_halves(rack)
     placements = {}
-    for number, level in enumerate(rack.levels):
-        networks = [street.network(i) for i in level.networks]
-        if not networks:
-            continue
-        lo, hi = halves[level.side]
-        needed = sum(n.count * n.diameter for n in networks)
-        if needed > hi - lo + 1e-9:
-            raise InputError(f"rack level at depth {level.depth:g} m holds {needed:.3f} m of cables and pipes side "
-                             f"by side but the {level.side} half is {hi - lo:.3f} m wide between the uprights",
-                             source=street.source, place="rack.levels")
-        gap = (hi - lo - needed) / (len(networks) + 1)
-        bottom = level.depth + max(n.diameter for n in networks)
-        position = lo
-        for network in networks:
-            width = network.count * network.diameter
-            centre = position + gap + width / 2
-            position += gap + width
-            placements[network.id] = Placement(network.id, _bundle_offsets(centre, network),
-                                               bottom - network.diameter / 2, network.diameter / 2,
-                                               f"rack level {number + 1}")
+    for side in halves:
+        levels = [(number, level) for number, level in enumerate(rack.levels) if level.side == side and level.networks]
+        lo, hi = halves[side]
+        for step, (number, level) in enumerate(levels):
+            networks = [street.network(i) for i in level.networks]
+            needed = sum(n.count * n.diameter for n in networks)
+            if needed > hi - lo + 1e-9:
+                raise InputError(f"rack level at depth {level.depth:g} m holds {needed:.3f} m of cables and pipes "
+                                 f"side by side but the {level.side} half is {hi - lo:.3f} m wide between the "
+                                 f"uprights", source=street.source, place="rack.levels")
+            share = step / (len(levels) - 1) if len(levels) > 1 else 0.5
+            position = hi - needed - share * (hi - lo - needed)
+            bottom = level.depth + max(n.diameter for n in networks)
+            for network in networks:
+                width = network.count * network.diameter
+                placements[network.id] = Placement(network.id, _bundle_offsets(position + width / 2, network),
+                                                   bottom - network.diameter / 2, network.diameter / 2,
+                                                   f"rack level {number + 1}")
+                position += width
     return placements
 
 
@@ -209,7 +222,7 @@ def rack_parts(street: Street) -> list[RackPart]:
         if not level.networks:
             continue
         bottom = level.depth + max(street.network(i).diameter for i in level.networks)
-        lo, hi = halves[level.side]
+        lo, hi = halves[level.side][0] - RACK_UPRIGHT_GAP, halves[level.side][1] + RACK_UPRIGHT_GAP
         parts.append(RackPart(f"beam-level-{number}", "beam", f"beams of level {number} ({', '.join(level.networks)})",
                               lo, hi, bottom, bottom + rack.beam_height, rack.post_size))
     parts.append(RackPart("base-plate", "base plate", "base plate", rack.offset, rack.offset + rack.width,

@@ -14,8 +14,8 @@ import shapely
 
 from vkls.errors import InputError
 from vkls.io.fields import Fields
-from vkls.model import (Arrangement, ConnectionSpec, Network, NetworkKind, Rack, RackLevel, Route, Street,
-                        Tree, Zone)
+from vkls.model import (Arrangement, ConnectionSpec, Network, NetworkKind, Rack, RackLevel, Reservation, Route,
+                        Street, Tree, Zone)
 from vkls.rules.loader import Norms
 
 SURFACES = ("paving", "asphalt", "carriageway", "parking", "cycle", "green", "tree_strip", "verge")
@@ -51,7 +51,8 @@ def read_street(path: str, norms: Norms) -> Street:
     except UnicodeDecodeError:
         raise InputError("not a text (TOML) file", source=path) from None
     root = Fields(document, path, "")
-    root.allow_only("street", "route", "zones", "networks", "rack", "trees", "tree_rows", "connections")
+    root.allow_only("street", "route", "zones", "networks", "rack", "trees", "tree_rows", "connections",
+                    "reservations")
     head = root.sub("street")
     head.allow_only("name", "arrangement", "segment_length")
     arrangement = Arrangement(head.text("arrangement", "horizontal", choices=tuple(a.value for a in Arrangement)))
@@ -75,9 +76,12 @@ def read_street(path: str, norms: Norms) -> Street:
         if tree.chainage > route_length:
             raise fields.error("chainage", f"lies beyond the end of the route ({route_length:.2f} m)")
     connections = tuple(c for f in root.tables("connections") for c in _connections(f, networks, norms))
+    reservations = tuple(_reservation(f, route_length) for f in root.tables("reservations"))
+    _unique_ids(root, "reservations", [r.id for r in reservations])
+    _unique_ids(root, "objects", [n.id for n in networks] + [t.id for t in trees] + [r.id for r in reservations])
     return Street(
         name=head.text("name", path), source=path, route=route, zones=zones, arrangement=arrangement,
-        networks=networks, rack=rack, trees=trees, connections=connections,
+        networks=networks, rack=rack, trees=trees, connections=connections, reservations=reservations,
         segment_length=head.number("segment_length", 1.0, strictly_positive=True),
     )
 
@@ -119,7 +123,8 @@ def _zone(fields: Fields) -> Zone:
 
 
 def _network(fields: Fields, norms: Norms, arrangement: Arrangement) -> Network:
-    fields.allow_only("id", "kind", "owner", "diameter", "count", "offset", "depth")
+    fields.allow_only("id", "kind", "owner", "diameter", "count", "offset", "depth", "accuracy_xy",
+                      "accuracy_depth")
     kind = NetworkKind(fields.text("kind", choices=KINDS))
     default_diameter = norms.number(f"networks.{kind.value}.diameter")
     return Network(
@@ -128,6 +133,8 @@ def _network(fields: Fields, norms: Norms, arrangement: Arrangement) -> Network:
         count=fields.integer("count", 1, minimum=1),
         offset=fields.number("offset", None, minimum=0.0),
         depth=fields.number("depth", None, minimum=0.0, maximum=50.0),
+        accuracy_xy=fields.number("accuracy_xy", 0.0, maximum=10.0),
+        accuracy_depth=fields.number("accuracy_depth", 0.0, maximum=10.0),
     )
 
 
@@ -203,27 +210,50 @@ def _default_levels(norms: Norms, networks, placed: set[str], top: float, pitch:
 
 
 def _tree(fields: Fields) -> Tree:
-    fields.allow_only("id", "chainage", "offset", "size_class", "trunk_diameter", "crown_radius")
+    fields.allow_only("id", "chainage", "offset", "size_class", "trunk_diameter", "crown_radius", "root_barrier")
     return Tree(id=fields.text("id"), chainage=fields.number("chainage"), offset=fields.number("offset"),
-                size_class=fields.text("size_class", choices=SIZE_CLASSES),
+                **_tree_attributes(fields))
+
+
+def _tree_attributes(fields: Fields) -> dict:
+    barrier = fields.table.get("root_barrier", False)
+    if not isinstance(barrier, bool):
+        raise fields.error("root_barrier", f"expected true or false, got {barrier!r}")
+    return dict(size_class=fields.text("size_class", choices=SIZE_CLASSES),
                 trunk_diameter=fields.number("trunk_diameter", strictly_positive=True, maximum=5.0),
-                crown_radius=fields.number("crown_radius", strictly_positive=True, maximum=40.0))
+                crown_radius=fields.number("crown_radius", strictly_positive=True, maximum=40.0),
+                root_barrier=barrier)
+
+
+def _reservation(fields: Fields, route_length: float) -> Reservation:
+    fields.allow_only("id", "purpose", "offset", "width", "depth_top", "depth_bottom", "chainage_start",
+                      "chainage_end")
+    top = fields.number("depth_top", 0.0)
+    bottom = fields.number("depth_bottom", strictly_positive=True, maximum=50.0)
+    if bottom <= top:
+        raise fields.error("depth_bottom", f"must lie below depth_top ({top:g} m), got {bottom:g}")
+    start = fields.number("chainage_start", 0.0)
+    end = fields.number("chainage_end", route_length)
+    if end <= start:
+        raise fields.error("chainage_end", f"must be greater than chainage_start ({start:g}), got {end:g}")
+    return Reservation(id=fields.text("id"), purpose=fields.text("purpose", "future network"),
+                       offset=fields.number("offset"), width=fields.number("width", strictly_positive=True),
+                       depth_top=top, depth_bottom=bottom, chainage_start=start,
+                       chainage_end=min(end, route_length))
 
 
 def _tree_rows(rows: list[Fields], route_length: float) -> tuple[Tree, ...]:
     trees = []
     for index, fields in enumerate(rows):
         fields.allow_only("prefix", "start", "spacing", "end", "offset", "size_class", "trunk_diameter",
-                          "crown_radius")
+                          "crown_radius", "root_barrier")
         spacing = fields.number("spacing", strictly_positive=True)
         start = fields.number("start", spacing / 2)
         end = fields.number("end", route_length)
         prefix = fields.text("prefix", f"tree{index + 1}-")
         for number, chainage in enumerate(np.arange(start, min(end, route_length) + 1e-9, spacing)):
             trees.append(Tree(id=f"{prefix}{number + 1}", chainage=float(chainage), offset=fields.number("offset"),
-                              size_class=fields.text("size_class", choices=SIZE_CLASSES),
-                              trunk_diameter=fields.number("trunk_diameter", strictly_positive=True, maximum=5.0),
-                              crown_radius=fields.number("crown_radius", strictly_positive=True, maximum=40.0)))
+                              **_tree_attributes(fields)))
     return tuple(trees)
 
 

@@ -4,24 +4,32 @@ A rule is a small object with an ``id``, a ``title`` and three methods:
 
 - ``margins(scene, norms) -> (objects,) float``: half the largest distance the rule
   could require for any pair involving each object. The broad phase enlarges every
-  primitive by the largest margin over all rules, so it never misses a pair a rule
-  could flag (for any pair, margin_a + margin_b >= required_ab).
+  primitive by the largest margin over all rules plus its position uncertainty, so it
+  never misses a pair a rule could flag (for any pair, margin_a + margin_b >= required_ab).
 - ``evaluate(scene, contacts, norms) -> Hits``: every violation, one row per primitive
-  pair (pairwise rules read ``contacts``; single-object rules such as cover depth or
-  bend radius read the scene and set ``object_b = -1``).
+  pair, per object or per pair of objects (``object_b = -1`` for one-object rules such
+  as cover depth or bend radius).
 - ``explain(conflict) -> str``: one plain sentence with numbers and the source.
 
-Rules never see Python objects per pair: they filter the contact arrays with numpy.
+A rule may name rules it ``supersedes``: where both flag the same pair of objects, only
+the more specific finding is kept (thermal influence over plain clearance, a duplicate
+over an overlap).
+
+Position uncertainty: every hit carries ``excess`` (how far past the limit at the
+nominal position, positive = violated) and ``uncertainty`` (how much the excess can
+change when the objects move within their accuracy). A hit is *certain* when
+``excess - uncertainty`` exceeds the contact tolerance, *possible* otherwise.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Protocol
 
 import numpy as np
 
-#: Values of ``Hits.regime``.
+from vkls.geometry.tolerances import CONTACT_TOLERANCE
+
 #: side by side, crossing, running parallel one above the other, or no direction (a point, a box).
 PARALLEL, CROSSING, STACKED, NOT_APPLICABLE = 0, 1, 2, 3
 REGIME_NAMES = ("parallel", "crossing", "stacked", "n/a")
@@ -29,15 +37,19 @@ REGIME_NAMES = ("parallel", "crossing", "stacked", "n/a")
 
 @dataclass(frozen=True)
 class Hits:
-    """Violations found by one rule, one row per primitive pair (or object).
+    """Violations found by one rule.
 
     Attributes
     ----------
     rule : str
     object_a, object_b : (h,) int64
         Scene object indices, ``object_a < object_b``; ``object_b = -1`` for one-object rules.
-    required, actual : (h,) float64, metres
-        Required and actual distance (surface to surface).
+    required, actual : (h,) float64, metres (or the rule's unit)
+        The limit and the measured value (for clearances: surface to surface).
+    excess : (h,) float64
+        How far the measured value lies past the limit (positive: violated).
+    uncertainty : (h,) float64
+        How much ``excess`` can change within the objects' position accuracy (>= 0).
     chainage_start, chainage_end : (h,) float64, metres
         Stretch of the route the hit covers.
     chainage : (h,) float64, metres
@@ -50,7 +62,9 @@ class Hits:
     entry : (h,) int64
         Index into ``entries``: the norm value (with status and source) that was applied.
     entries : tuple
-        ClearanceEntry or NormValue objects.
+        Norm entries (ClearanceEntry, ThermalEntry, NormValue, ...), each with ``status`` and ``source``.
+    a_above_b : (h,) int8
+        +1 where object a lies above object b at the witness, -1 below, 0 level or not a pair.
     """
 
     rule: str
@@ -58,6 +72,8 @@ class Hits:
     object_b: np.ndarray
     required: np.ndarray
     actual: np.ndarray
+    excess: np.ndarray
+    uncertainty: np.ndarray
     chainage_start: np.ndarray
     chainage_end: np.ndarray
     chainage: np.ndarray
@@ -67,15 +83,51 @@ class Hits:
     vertical: np.ndarray
     entry: np.ndarray
     entries: tuple
+    a_above_b: np.ndarray
 
     def __len__(self) -> int:
         return len(self.required)
 
     @classmethod
     def empty(cls, rule: str) -> "Hits":
-        f = np.zeros(0)
-        i = np.zeros(0, dtype=np.int64)
-        return cls(rule, i, i, f, f, f, f, f, np.zeros((0, 3)), np.zeros(0, dtype=np.int8), f, f, i, ())
+        none = np.zeros(0)
+        return make_hits(rule, none, none, none, none, none, none, none, np.zeros((0, 3)), entry=none, entries=())
+
+    @classmethod
+    def concatenate(cls, rule: str, parts: list["Hits"]) -> "Hits":
+        """Join hit tables of one rule (their entry indices are shifted onto one entries tuple)."""
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return cls.empty(rule)
+        entries: list = []
+        shifted = []
+        for part in parts:
+            shifted.append(part.entry + len(entries))
+            entries += list(part.entries)
+        columns = {f.name: np.concatenate([getattr(p, f.name) for p in parts])
+                   for f in fields(cls) if f.name not in ("rule", "entries", "entry")}
+        return cls(rule=rule, entry=np.concatenate(shifted), entries=tuple(entries), **columns)
+
+
+def make_hits(rule, object_a, object_b, required, actual, excess, chainage_start, chainage_end, witness,
+              *, entry, entries, uncertainty=None, chainage=None, regime=None, horizontal=None,
+              vertical=None, a_above_b=None) -> Hits:
+    """Build a :class:`Hits` table, filling optional columns with their neutral values."""
+    n = len(required)
+    nan = np.full(n, np.nan)
+    return Hits(rule=rule, object_a=np.asarray(object_a, dtype=np.int64), object_b=np.asarray(object_b, dtype=np.int64),
+                required=np.asarray(required, dtype=np.float64), actual=np.asarray(actual, dtype=np.float64),
+                excess=np.asarray(excess, dtype=np.float64),
+                uncertainty=np.zeros(n) if uncertainty is None else np.asarray(uncertainty, dtype=np.float64),
+                chainage_start=np.asarray(chainage_start, dtype=np.float64),
+                chainage_end=np.asarray(chainage_end, dtype=np.float64),
+                chainage=np.asarray(chainage_start if chainage is None else chainage, dtype=np.float64),
+                witness=np.asarray(witness, dtype=np.float64).reshape(n, 3),
+                regime=np.full(n, NOT_APPLICABLE, dtype=np.int8) if regime is None else np.asarray(regime, np.int8),
+                horizontal=nan if horizontal is None else np.asarray(horizontal, dtype=np.float64),
+                vertical=nan if vertical is None else np.asarray(vertical, dtype=np.float64),
+                entry=np.asarray(entry, dtype=np.int64), entries=tuple(entries),
+                a_above_b=np.zeros(n, dtype=np.int8) if a_above_b is None else np.asarray(a_above_b, np.int8))
 
 
 class Rule(Protocol):
@@ -83,6 +135,7 @@ class Rule(Protocol):
 
     id: str
     title: str
+    supersedes: tuple[str, ...]
 
     def margins(self, scene, norms) -> np.ndarray: ...
 
@@ -91,8 +144,13 @@ class Rule(Protocol):
     def explain(self, conflict) -> str: ...
 
 
+def might_violate(excess: np.ndarray, uncertainty: np.ndarray) -> np.ndarray:
+    """Rows whose limit is passed at the nominal position or somewhere within the uncertainty."""
+    return excess + uncertainty > CONTACT_TOLERANCE
+
+
 def separation(scene, contacts, mask=None):
-    """Regime-independent geometry of contact rows: lateral offsets and directions.
+    """Witness-to-witness geometry of contact rows, without the part along the first capsule.
 
     For two capsules the vector between the witnesses is reduced to its part
     perpendicular to the first segment, so that two parallel chains offset along the
@@ -101,20 +159,49 @@ def separation(scene, contacts, mask=None):
     Returns
     -------
     lateral : (p, 3) float64, metres
-        Witness-to-witness vector without its component along the first capsule.
+        Witness-to-witness vector (from i to j) without its component along capsule i.
     horizontal_axis, vertical_axis : (p,) float64, metres
         Horizontal and vertical length of ``lateral``.
     """
     rows = slice(None) if mask is None else mask
     pairs = contacts.pairs[rows]
     delta = contacts.witness_j[rows] - contacts.witness_i[rows]
-    first = np.minimum(pairs[:, 0], max(scene.n_capsules - 1, 0))
-    direction = scene.cap_b[first] - scene.cap_a[first] if scene.n_capsules else np.zeros_like(delta)
+    if scene.n_capsules == 0:
+        return delta, np.hypot(delta[:, 0], delta[:, 1]), np.abs(delta[:, 2])
+    first = np.minimum(pairs[:, 0], scene.n_capsules - 1)
+    direction = scene.cap_b[first] - scene.cap_a[first]
     length = np.linalg.norm(direction, axis=1)
     unit = np.divide(direction, length[:, None], out=np.zeros_like(direction), where=length[:, None] > 0)
     unit[pairs[:, 0] >= scene.n_capsules] = 0.0
     lateral = delta - np.einsum("ij,ij->i", delta, unit)[:, None] * unit
     return lateral, np.hypot(lateral[:, 0], lateral[:, 1]), np.abs(lateral[:, 2])
+
+
+def pair_uncertainty(scene, contacts, mask=None) -> np.ndarray:
+    """How much the distance of each contact can grow or shrink within the position accuracy.
+
+    Each object may shift horizontally by up to ``accuracy_xy`` and vertically by up to
+    ``accuracy_z``; the distance between two rigid objects then changes by at most
+    ``(u_i + u_j) |n_xy| + (v_i + v_j) |n_z|`` with ``n`` the unit separation direction
+    (``hypot(u_i + u_j, v_i + v_j)`` where the witnesses coincide).
+
+    Returns
+    -------
+    (p,) float64, metres, >= 0
+    """
+    rows = slice(None) if mask is None else mask
+    objects = scene.primitive_object
+    oi, oj = objects[contacts.pairs[rows, 0]], objects[contacts.pairs[rows, 1]]
+    u = scene.object_accuracy_xy[oi] + scene.object_accuracy_xy[oj]
+    v = scene.object_accuracy_z[oi] + scene.object_accuracy_z[oj]
+    if not (u.any() or v.any()):
+        return np.zeros(len(u))
+    delta = contacts.witness_j[rows] - contacts.witness_i[rows]
+    length = np.linalg.norm(delta, axis=1)
+    safe = length > 0
+    n_xy = np.where(safe, np.hypot(delta[:, 0], delta[:, 1]) / np.where(safe, length, 1.0), 1.0)
+    n_z = np.where(safe, np.abs(delta[:, 2]) / np.where(safe, length, 1.0), 1.0)
+    return np.where(safe, u * n_xy + v * n_z, np.hypot(u, v))
 
 
 def witness_chainage(scene, primitives: np.ndarray, witness: np.ndarray) -> np.ndarray:
@@ -148,12 +235,14 @@ def witness_chainage(scene, primitives: np.ndarray, witness: np.ndarray) -> np.n
     return chainage[:, 0] + t * (chainage[:, 1] - chainage[:, 0])
 
 
-def pair_hits(rule, scene, contacts, mask, required, regime, entry, entries) -> Hits:
+def pair_hits(rule, scene, contacts, mask, required, regime, entry, entries, uncertainty=None) -> Hits:
     """Collect the rows of ``contacts`` selected by ``mask`` into a :class:`Hits` table.
 
+    ``required``, ``regime``, ``entry`` and ``uncertainty`` are given for all contact rows.
     Chainage: where two primitives run side by side or stacked (PARALLEL, STACKED) a hit
     covers the overlap of their chainage ranges; otherwise it sits at the witness on the
-    primitive with the longer chainage range (the main, not the crossing connection).
+    capsule (for capsule-box and capsule-cylinder pairs) or on the capsule with the longer
+    chainage range (the main, not the crossing connection).
     """
     pairs = contacts.pairs[mask]
     objects = scene.primitive_object
@@ -164,7 +253,10 @@ def pair_hits(rule, scene, contacts, mask, required, regime, entry, entries) -> 
     chainage = scene.primitive_chainage
     ci, cj = chainage[pairs[:, 0]], chainage[pairs[:, 1]]
     start, end = np.maximum(ci[:, 0], cj[:, 0]), np.minimum(ci[:, 1], cj[:, 1])
-    longer_is_i = (ci[:, 1] - ci[:, 0]) >= (cj[:, 1] - cj[:, 0])
+    # the witness on a capsule (the cable) places the hit, not the one on a box or root zone;
+    # between two capsules, the one with the longer chainage range (the main, not its crossing connection)
+    capsule_i, capsule_j = pairs[:, 0] < scene.n_capsules, pairs[:, 1] < scene.n_capsules
+    longer_is_i = np.where(capsule_i & capsule_j, (ci[:, 1] - ci[:, 0]) >= (cj[:, 1] - cj[:, 0]), capsule_i)
     point = np.where(longer_is_i, witness_chainage(scene, pairs[:, 0], wi), witness_chainage(scene, pairs[:, 1], wj))
     kept_regime = regime[mask]
     along = ((kept_regime == PARALLEL) | (kept_regime == STACKED)) & (start <= end)
@@ -172,7 +264,13 @@ def pair_hits(rule, scene, contacts, mask, required, regime, entry, entries) -> 
     _, horizontal_axis, vertical_axis = separation(scene, contacts, mask)
     radii = contacts.radius_i[mask] + contacts.radius_j[mask]
     is_pair = kept_regime != NOT_APPLICABLE
-    return Hits(rule=rule, object_a=a, object_b=b, required=required[mask], actual=contacts.distance[mask],
-                chainage_start=start, chainage_end=end, chainage=point, witness=(wi + wj) / 2, regime=kept_regime,
-                horizontal=np.where(is_pair, horizontal_axis - radii, np.nan),
-                vertical=np.where(is_pair, vertical_axis - radii, np.nan), entry=entry[mask], entries=entries)
+    kept_required = required[mask]
+    actual = contacts.distance[mask]
+    dz = wj[:, 2] - wi[:, 2]  # j above i when positive
+    i_above_j = np.where(np.abs(dz) > CONTACT_TOLERANCE, np.where(dz < 0, 1, -1), 0)
+    a_above_b = np.where(swap, -i_above_j, i_above_j)
+    return make_hits(rule, a, b, kept_required, actual, kept_required - actual, start, end, (wi + wj) / 2,
+                     chainage=point, regime=kept_regime, entry=entry[mask], entries=entries,
+                     uncertainty=np.zeros(len(actual)) if uncertainty is None else uncertainty[mask],
+                     horizontal=np.where(is_pair, horizontal_axis - radii, np.nan),
+                     vertical=np.where(is_pair, vertical_axis - radii, np.nan), a_above_b=a_above_b)

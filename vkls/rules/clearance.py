@@ -4,7 +4,8 @@ Values come from ``norms/clearance.toml``: ``parallel`` for objects side by side
 ``crossing`` for objects that cross or that run parallel one above the other (VKLS
 levels). Network-rack pairs use the ``rack`` entry (0: resting on a beam is touching,
 not a conflict). Objects of one network (a main and its own house connections) are
-never paired: the broad phase skips pairs within a group.
+never paired: the broad phase skips pairs within a group. Both the horizontal and the
+vertical gap are reported, since operators state them separately.
 """
 
 from __future__ import annotations
@@ -14,12 +15,40 @@ import math
 import numpy as np
 
 from vkls.geometry.scene import KIND_CODE, KIND_NAMES
-from vkls.geometry.tolerances import CONTACT_TOLERANCE
 from vkls.model import RACK_KIND, NetworkKind
-from vkls.rules.base import CROSSING, NOT_APPLICABLE, PARALLEL, STACKED, Hits, pair_hits, separation
-from vkls.rules.text import at_chainage, metres, provenance
+from vkls.rules.base import (CROSSING, NOT_APPLICABLE, PARALLEL, STACKED, Hits, might_violate, pair_hits,
+                             pair_uncertainty, separation)
+from vkls.rules.text import at_chainage, metres, provenance, relation
 
-NETWORK_CODES = np.array([KIND_CODE[k.value] for k in NetworkKind], dtype=np.int64)
+
+def pair_matrices(norms, entry_of):
+    """(K, K) arrays of two numbers per kind pair from an ``entry_of(kind_a, kind_b)`` lookup.
+
+    Returns
+    -------
+    first, second : (K, K) float64 (NaN where the lookup gives None)
+    entry_index : (K, K) int64 into ``entries``
+    entries : tuple
+    """
+    size = len(KIND_NAMES)
+    first, second = np.full((size, size), np.nan), np.full((size, size), np.nan)
+    entry_index = np.full((size, size), -1, dtype=np.int64)
+    entries: list = []
+    for a in KIND_NAMES:
+        for b in KIND_NAMES:
+            found = entry_of(a, b)
+            if found is None:
+                continue
+            entry, values = found
+            if entry not in entries:
+                entries.append(entry)
+            i, j = KIND_CODE[a], KIND_CODE[b]
+            first[i, j], second[i, j] = values
+            entry_index[i, j] = entries.index(entry)
+    return first, second, entry_index, tuple(entries)
+
+
+NETWORK_KINDS = frozenset(k.value for k in NetworkKind)
 
 
 class ClearanceRule:
@@ -27,48 +56,34 @@ class ClearanceRule:
 
     id = "clearance"
     title = "Clearance between cables, pipes and rack parts (kind x kind matrix)"
+    supersedes: tuple[str, ...] = ()
 
     def _matrices(self, norms):
-        """(K, K) required parallel and crossing distances, entry index, and the entries."""
-        size = len(KIND_NAMES)
-        parallel = np.full((size, size), np.nan)
-        crossing = np.full((size, size), np.nan)
-        entry_index = np.full((size, size), -1, dtype=np.int64)
-        entries: list = []
-        participating = [k.value for k in NetworkKind] + [RACK_KIND]
-        for a in participating:
-            for b in participating:
-                if a == RACK_KIND and b == RACK_KIND:
-                    continue
+        def lookup(a, b):
+            if (a in NETWORK_KINDS and (b in NETWORK_KINDS or b == RACK_KIND)) or (a == RACK_KIND and b in NETWORK_KINDS):
                 entry = norms.clearance(a, b)
-                if entry not in entries:
-                    entries.append(entry)
-                i, j = KIND_CODE[a], KIND_CODE[b]
-                parallel[i, j], crossing[i, j] = entry.parallel, entry.crossing
-                entry_index[i, j] = entries.index(entry)
-        return parallel, crossing, entry_index, tuple(entries)
+                return entry, (entry.parallel, entry.crossing)
+            return None
+
+        return pair_matrices(norms, lookup)
 
     def margins(self, scene, norms) -> np.ndarray:
         parallel, crossing, _, _ = self._matrices(norms)
-        worst = np.nanmax(np.fmax(parallel, crossing), axis=1, initial=0.0)
-        worst = np.nan_to_num(worst, nan=0.0)
+        worst = np.nan_to_num(np.nanmax(np.fmax(parallel, crossing), axis=1, initial=0.0), nan=0.0)
         return worst[scene.object_kind] / 2
 
     def evaluate(self, scene, contacts, norms) -> Hits:
         parallel, crossing, entry_index, entries = self._matrices(norms)
         objects = scene.primitive_object
-        obj_i, obj_j = objects[contacts.pairs[:, 0]], objects[contacts.pairs[:, 1]]
-        kind_i, kind_j = scene.object_kind[obj_i], scene.object_kind[obj_j]
+        kind_i = scene.object_kind[objects[contacts.pairs[:, 0]]]
+        kind_j = scene.object_kind[objects[contacts.pairs[:, 1]]]
         applies = ~np.isnan(parallel[kind_i, kind_j])
-        both_capsules = contacts.pairs[:, 1] < scene.n_capsules
-        cos_limit = math.cos(math.radians(norms.number("clearance.parallel_angle")))
-        _, horizontal_axis, vertical_axis = separation(scene, contacts)
-        side_by_side = contacts.abs_cos >= cos_limit
-        regime = np.where(side_by_side, np.where(vertical_axis > horizontal_axis, STACKED, PARALLEL), CROSSING)
-        regime = np.where(both_capsules, regime, NOT_APPLICABLE).astype(np.int8)
+        regime = classify(scene, contacts, norms)
         required = np.where(regime == PARALLEL, parallel[kind_i, kind_j], crossing[kind_i, kind_j])
-        violated = applies & (contacts.distance < np.nan_to_num(required, nan=-np.inf) - CONTACT_TOLERANCE)
-        return pair_hits(self.id, scene, contacts, violated, required, regime, entry_index[kind_i, kind_j], entries)
+        uncertainty = pair_uncertainty(scene, contacts)
+        violated = applies & might_violate(np.nan_to_num(required, nan=-np.inf) - contacts.distance, uncertainty)
+        return pair_hits(self.id, scene, contacts, violated, required, regime, entry_index[kind_i, kind_j], entries,
+                         uncertainty)
 
     def explain(self, conflict) -> str:
         a, b = conflict.labels
@@ -77,14 +92,27 @@ class ClearanceRule:
         if RACK_KIND in conflict.kinds:
             network, part = (a, b) if conflict.kinds[1] == RACK_KIND else (b, a)
             if conflict.actual < 0:
-                return (f"{network} passes through the {part} by {metres(-conflict.actual)} {where}; "
-                        f"{need}.")
+                return f"{network} passes through the {part} by {metres(-conflict.actual)} {where}; {need}."
             return f"{network} runs {metres(conflict.actual)} from the {part} {where}; {need}."
         if conflict.actual < 0:
             return f"{a} overlaps {b} by {metres(-conflict.actual)} {where}; {need}."
         if conflict.regime == "crossing":
             return f"{a} crosses {b} {metres(conflict.actual)} apart {where}; {need} at crossings."
         if conflict.regime == "stacked":
-            return (f"{a} runs {metres(conflict.actual)} above or below {b} {where}; "
+            return (f"{a} runs {metres(conflict.actual)} {relation(conflict)} {b} {where}; "
                     f"{need} between networks stacked vertically.")
         return f"{a} runs {metres(conflict.actual)} beside {b} {where}; {need} side by side."
+
+
+def classify(scene, contacts, norms) -> np.ndarray:
+    """Regime of every contact row: PARALLEL, STACKED, CROSSING (capsule pairs) or NOT_APPLICABLE.
+
+    Two segments within ``clearance.parallel_angle`` of each other run side by side
+    (PARALLEL) unless their separation across the segments is mostly vertical (STACKED).
+    """
+    cos_limit = math.cos(math.radians(norms.number("clearance.parallel_angle")))
+    _, horizontal_axis, vertical_axis = separation(scene, contacts)
+    side_by_side = contacts.abs_cos >= cos_limit
+    regime = np.where(side_by_side, np.where(vertical_axis > horizontal_axis, STACKED, PARALLEL), CROSSING)
+    both_capsules = contacts.pairs[:, 1] < scene.n_capsules
+    return np.where(both_capsules, regime, NOT_APPLICABLE).astype(np.int8)

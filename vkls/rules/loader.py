@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -23,9 +23,11 @@ from vkls.model import RACK_KIND, NetworkKind
 STATUSES = ("normative", "practitioner", "local")
 WILDCARD = "*"
 PAIR_KINDS = frozenset({k.value for k in NetworkKind} | {RACK_KIND, WILDCARD})
-SECTIONS = ("clearance", "networks", "placement", "trees")
-NETWORK_KEYS = ("diameter", "cover", "connection_diameter", "connection_facade_depth")
-DEFAULT_FILES = ("clearance.toml", "networks.toml", "placement.toml", "trees.toml")
+SECTIONS = ("clearance", "thermal", "networks", "placement", "trees", "cover", "access", "duplicates", "order")
+NETWORK_KEYS = ("diameter", "cover", "connection_diameter", "connection_facade_depth", "cover_min", "cover_max",
+                "bend_factor", "invert_min", "invert_max")
+REQUIRED_NETWORK_KEYS = NETWORK_KEYS[:7]
+DEFAULT_FILES = ("clearance.toml", "thermal.toml", "networks.toml", "placement.toml", "trees.toml", "rules.toml")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,33 @@ class ClearanceEntry:
 
 
 @dataclass(frozen=True)
+class ThermalEntry:
+    """Required distance from a warm network (source) to a sensitive one, metres.
+
+    ``above`` applies where the sensitive network lies above the source.
+    """
+
+    kinds: tuple[str, str]
+    parallel: float
+    crossing: float
+    above: float
+    reason: str
+    status: str
+    source: str
+    origin: str
+
+
+@dataclass(frozen=True)
+class KindsEntry:
+    """A statement about a pair of kinds with its provenance (e.g. may not share a rack)."""
+
+    kinds: tuple[str, str]
+    status: str
+    source: str
+    origin: str
+
+
+@dataclass(frozen=True)
 class Norms:
     """The effective rule set: defaults with user files layered on top."""
 
@@ -71,6 +100,19 @@ class Norms:
     pairs: dict[tuple[str, str], ClearanceEntry]
     default_pair: ClearanceEntry
     files: tuple[str, ...]
+    thermal: dict[tuple[str, str], ThermalEntry]
+    rack_exclusions: dict[tuple[str, str], KindsEntry]
+
+    def optional(self, key: str) -> NormValue | None:
+        """The value under a dotted key, or None where the norms do not set it."""
+        return self.values.get(key)
+
+    def rack_exclusion(self, kind_a: str, kind_b: str) -> KindsEntry | None:
+        """Why two kinds may not share a VKLS rack, or None if they may."""
+        for key in (_pair_key(kind_a, kind_b), _pair_key(kind_a, WILDCARD), _pair_key(kind_b, WILDCARD)):
+            if key in self.rack_exclusions:
+                return self.rack_exclusions[key]
+        return None
 
     def get(self, key: str) -> NormValue:
         """The value under a dotted key; KeyError names the key."""
@@ -136,20 +178,30 @@ def _stamp(path) -> str:
 def _load_cached(stamped_files: tuple[tuple[str, str], ...]) -> Norms:
     user_files = [path for path, _ in stamped_files]
     folder = default_norms_dir()
-    values: dict[str, NormValue] = {}
-    pairs: dict[tuple[str, str], ClearanceEntry] = {}
-    default_pair: list[ClearanceEntry] = []
+    tables = _Tables()
     paths = [str(folder / name) for name in DEFAULT_FILES] + list(user_files)
     for path in paths:
-        _read_file(path, values, pairs, default_pair)
-    if not default_pair:
+        _read_file(path, tables)
+    if not tables.default_pair:
         raise InputError("no [clearance.default] entry in the norms", source=str(folder))
-    norms = Norms(values=values, pairs=pairs, default_pair=default_pair[-1], files=tuple(paths))
+    norms = Norms(values=tables.values, pairs=tables.pairs, default_pair=tables.default_pair[-1],
+                  files=tuple(paths), thermal=tables.thermal, rack_exclusions=tables.rack_exclusions)
     _check_complete(norms)
     return norms
 
 
-def _read_file(path: str, values: dict, pairs: dict, default_pair: list) -> None:
+@dataclass
+class _Tables:
+    """What the files have said so far; later files replace earlier entries."""
+
+    values: dict = field(default_factory=dict)
+    pairs: dict = field(default_factory=dict)
+    default_pair: list = field(default_factory=list)
+    thermal: dict = field(default_factory=dict)
+    rack_exclusions: dict = field(default_factory=dict)
+
+
+def _read_file(path: str, tables: _Tables) -> None:
     try:
         with open(path, "rb") as handle:
             document = tomllib.load(handle)
@@ -166,12 +218,67 @@ def _read_file(path: str, values: dict, pairs: dict, default_pair: list) -> None
         if not isinstance(content, dict):
             raise InputError("expected a table", source=path, place=section)
         if section == "clearance":
-            _read_clearance(path, content, values, pairs, default_pair)
+            _read_clearance(path, content, tables)
+        elif section == "thermal":
+            _read_thermal(path, content, tables)
+        elif section == "order":
+            _read_order(path, content, tables)
         else:
-            _read_values(path, section, content, values)
+            _read_values(path, section, content, tables.values)
 
 
-def _read_clearance(path, content, values, pairs, default_pair) -> None:
+def _entries(path: str, place: str, item) -> list:
+    if not isinstance(item, list):
+        raise InputError(f"expected an array of tables [[{place}]]", source=path, place=place)
+    return item
+
+
+def _read_thermal(path, content, tables: _Tables) -> None:
+    for key, item in content.items():
+        if key != "pair":
+            raise InputError("unknown key; expected [[thermal.pair]]", source=path, place=f"thermal.{key}")
+        for index, entry in enumerate(_entries(path, "thermal.pair", item)):
+            place = f"thermal.pair[{index}]"
+            kinds = _kinds(path, place, entry, ordered=True,
+                           allowed={"parallel", "crossing", "above", "reason", "status", "source"})
+            numbers = {name: _distance(path, f"{place}.{name}", entry.get(name))
+                       for name in ("parallel", "crossing", "above")}
+            reason = entry.get("reason", "")
+            if not isinstance(reason, str):
+                raise InputError("'reason' must be a text", source=path, place=f"{place}.reason")
+            status, source = _provenance(path, place, entry)
+            tables.thermal[kinds] = ThermalEntry(kinds, numbers["parallel"], numbers["crossing"], numbers["above"],
+                                                 reason, status, source, path)
+
+
+def _read_order(path, content, tables: _Tables) -> None:
+    for key, item in content.items():
+        if key != "rack_exclusion":
+            raise InputError("unknown key; expected [[order.rack_exclusion]]", source=path, place=f"order.{key}")
+        for index, entry in enumerate(_entries(path, "order.rack_exclusion", item)):
+            place = f"order.rack_exclusion[{index}]"
+            kinds = _kinds(path, place, entry, ordered=False, allowed={"status", "source"})
+            status, source = _provenance(path, place, entry)
+            tables.rack_exclusions[kinds] = KindsEntry(kinds, status, source, path)
+
+
+def _kinds(path: str, place: str, entry, ordered: bool, allowed: set) -> tuple[str, str]:
+    """Validate ``kinds = [a, b]`` of an entry; sorted unless ``ordered``."""
+    if not isinstance(entry, dict):
+        raise InputError("expected a table", source=path, place=place)
+    _no_unknown_keys(path, place, entry, allowed | {"kinds"})
+    raw = entry.get("kinds")
+    if not (isinstance(raw, list) and len(raw) == 2 and all(isinstance(k, str) for k in raw)):
+        raise InputError("'kinds' must be a list of two kind names", source=path, place=f"{place}.kinds")
+    for kind in raw:
+        if kind not in PAIR_KINDS:
+            raise InputError(f"unknown kind '{kind}'; expected one of {', '.join(sorted(PAIR_KINDS))}",
+                             source=path, place=f"{place}.kinds")
+    return (raw[0], raw[1]) if ordered else _pair_key(raw[0], raw[1])
+
+
+def _read_clearance(path, content, tables: _Tables) -> None:
+    values, pairs, default_pair = tables.values, tables.pairs, tables.default_pair
     for key, item in content.items():
         place = f"clearance.{key}"
         if key == "pair":
@@ -198,16 +305,9 @@ def _clearance_entry(path: str, place: str, entry: Any, with_kinds: bool) -> Cle
     _no_unknown_keys(path, place, entry, allowed)
     kinds: tuple[str, str] = ("*", "*")
     if with_kinds:
-        raw = entry.get("kinds")
-        if not (isinstance(raw, list) and len(raw) == 2 and all(isinstance(k, str) for k in raw)):
-            raise InputError("'kinds' must be a list of two kind names", source=path, place=f"{place}.kinds")
-        for kind in raw:
-            if kind not in PAIR_KINDS:
-                raise InputError(f"unknown kind '{kind}'; expected one of {', '.join(sorted(PAIR_KINDS))}",
-                                 source=path, place=f"{place}.kinds")
-        if raw == [WILDCARD, WILDCARD]:
+        kinds = _kinds(path, place, entry, ordered=False, allowed=allowed)
+        if kinds == (WILDCARD, WILDCARD):
             raise InputError("use [clearance.default] for the pair ['*', '*']", source=path, place=f"{place}.kinds")
-        kinds = _pair_key(raw[0], raw[1])
     distances = {name: _distance(path, f"{place}.{name}", entry.get(name)) for name in ("parallel", "crossing")}
     status, source = _provenance(path, place, entry)
     return ClearanceEntry(kinds=kinds, parallel=distances["parallel"], crossing=distances["crossing"],
@@ -285,7 +385,9 @@ def _check_complete(norms: Norms) -> None:
     required = ["clearance.parallel_angle", "placement.sidewalk_order", "placement.free_strip",
                 "placement.vkls_order", "trees.rootable_depth", "trees.root_zone_margin",
                 "trees.root_zone_dbh_factor"]
-    required += [f"networks.{k.value}.{key}" for k in NetworkKind for key in NETWORK_KEYS]
+    required += ["cover.rack_min", "access.working_room", "access.trench_width", "duplicates.axis_tolerance",
+                 "trees.root_barrier_distance", "trees.dense_root_depth"]
+    required += [f"networks.{k.value}.{key}" for k in NetworkKind for key in REQUIRED_NETWORK_KEYS]
     for key in required:
         if key not in norms.values:
             raise InputError(f"the norms lack required value '{key}'", source=norms.files[-1])

@@ -25,4 +25,9 @@ def provenance(conflict) -> str:
     return f"{status}; source: {conflict.source}"
 
 
-__all__ = ["metres", "at_chainage", "provenance", "REPORT_DECIMALS"]
+def relation(conflict) -> str:
+    """``above``, ``below`` or ``above or below``: where object a lies relative to object b."""
+    return {1: "above", -1: "below"}.get(conflict.a_above_b, "above or below")
+
+
+__all__ = ["metres", "at_chainage", "provenance", "relation", "REPORT_DECIMALS"]

@@ -1,23 +1,40 @@
-"""Trees: minimum horizontal distance from the trunk centre to the edge of a cable or pipe.
+"""Trees: trunk distance per size class, and networks inside a tree's root zone.
 
-The required distance depends on the tree's size class (``norms/trees.toml``:
-``trees.classes.<class>.trunk_distance``). The scene holds each trunk as a vertical
-axis (a capsule of radius 0) reaching below any network, so the surface distance
-between that axis and a cable is the horizontal distance from the trunk centre to the
-cable's edge. Root-zone intrusion and root volume come with the full tree rules.
+- ``tree-distance``: the horizontal distance from the trunk centre to the edge of a cable
+  or pipe must be at least ``trees.classes.<class>.trunk_distance`` (or
+  ``trees.root_barrier_distance`` where the tree has a root barrier). The scene holds each
+  trunk as a vertical axis (a capsule of radius 0) reaching below any network, so the
+  surface distance between that axis and a cable is that horizontal distance.
+- ``root-zone``: a network inside the root zone (a vertical cylinder of radius
+  max(crown radius + margin, factor x trunk diameter), from the surface down to the
+  rootable depth) competes with the roots. Not reported for a tree with a root barrier.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from vkls.geometry.scene import KIND_CODE
-from vkls.geometry.tolerances import CONTACT_TOLERANCE
+from vkls.geometry.scene import KIND_CODE, ROOT_ZONE_KIND
 from vkls.model import TREE_KIND, NetworkKind
-from vkls.rules.base import NOT_APPLICABLE, Hits, pair_hits
+from vkls.rules.base import Hits, might_violate, pair_hits, pair_uncertainty
 from vkls.rules.text import at_chainage, metres, provenance
 
 NETWORK_CODES = np.array([KIND_CODE[k.value] for k in NetworkKind], dtype=np.int64)
+
+
+def _network_and_other(scene, contacts, other_code: int):
+    """Rows pairing a network capsule with an object of ``other_code``; index of that other object."""
+    objects = scene.primitive_object
+    obj_i, obj_j = objects[contacts.pairs[:, 0]], objects[contacts.pairs[:, 1]]
+    kind_i, kind_j = scene.object_kind[obj_i], scene.object_kind[obj_j]
+    other_i, other_j = kind_i == other_code, kind_j == other_code
+    net_i, net_j = np.isin(kind_i, NETWORK_CODES), np.isin(kind_j, NETWORK_CODES)
+    network_is_capsule = np.where(other_j, contacts.pairs[:, 0] < scene.n_capsules,
+                                  contacts.pairs[:, 1] < scene.n_capsules)
+    applies = ((other_i & net_j) | (other_j & net_i)) & network_is_capsule
+    return applies, np.where(other_i, obj_i, obj_j)
 
 
 class TreeTrunkRule:
@@ -25,14 +42,17 @@ class TreeTrunkRule:
 
     id = "tree-distance"
     title = "Distance from tree trunk centre to cable/pipe edge (per size class)"
+    supersedes: tuple[str, ...] = ()
 
-    def _required_per_object(self, scene, norms) -> tuple[np.ndarray, tuple]:
+    def _required_per_object(self, scene, norms):
         required = np.full(len(scene.objects), np.nan)
-        entries = []
         entry_of = np.full(len(scene.objects), -1, dtype=np.int64)
+        entries: list = []
+        barrier = norms.get("trees.root_barrier_distance")
         for index, obj in enumerate(scene.objects):
             if obj.kind == TREE_KIND:
-                value = norms.get(f"trees.classes.{obj.size_class}.trunk_distance")
+                value = barrier if obj.role == "trunk with root barrier" else \
+                    norms.get(f"trees.classes.{obj.size_class}.trunk_distance")
                 if value not in entries:
                     entries.append(value)
                 required[index] = value.value
@@ -41,28 +61,68 @@ class TreeTrunkRule:
 
     def margins(self, scene, norms) -> np.ndarray:
         required, _, _ = self._required_per_object(scene, norms)
-        worst = np.nanmax(required, initial=0.0) if np.isfinite(required).any() else 0.0
+        worst = np.nanmax(required) if np.isfinite(required).any() else 0.0
         is_network = np.isin(scene.object_kind, NETWORK_CODES)
         return np.where(np.isfinite(required), required, np.where(is_network, worst, 0.0)) / 2
 
     def evaluate(self, scene, contacts, norms) -> Hits:
         required_of, entry_of, entries = self._required_per_object(scene, norms)
-        objects = scene.primitive_object
-        obj_i, obj_j = objects[contacts.pairs[:, 0]], objects[contacts.pairs[:, 1]]
-        tree_i = scene.object_kind[obj_i] == KIND_CODE[TREE_KIND]
-        tree_j = scene.object_kind[obj_j] == KIND_CODE[TREE_KIND]
-        net_i = np.isin(scene.object_kind[obj_i], NETWORK_CODES)
-        net_j = np.isin(scene.object_kind[obj_j], NETWORK_CODES)
-        capsules = contacts.pairs[:, 1] < scene.n_capsules
-        tree_obj = np.where(tree_i, obj_i, obj_j)
-        applies = capsules & ((tree_i & net_j) | (tree_j & net_i))
-        required = np.where(applies, required_of[tree_obj], np.nan)
-        violated = applies & (contacts.distance < np.nan_to_num(required, nan=-np.inf) - CONTACT_TOLERANCE)
-        regime = np.full(len(required), NOT_APPLICABLE, dtype=np.int8)
-        return pair_hits(self.id, scene, contacts, violated, required, regime, entry_of[tree_obj], entries)
+        applies, tree = _network_and_other(scene, contacts, KIND_CODE[TREE_KIND])
+        required = np.where(applies, required_of[tree], np.nan)
+        uncertainty = pair_uncertainty(scene, contacts)
+        violated = applies & might_violate(np.nan_to_num(required, nan=-np.inf) - contacts.distance, uncertainty)
+        regime = np.full(len(required), 3, dtype=np.int8)
+        return pair_hits(self.id, scene, contacts, violated, required, regime, entry_of[tree], entries, uncertainty)
 
     def explain(self, conflict) -> str:
         a, b = conflict.labels
         tree, network = (a, b) if conflict.kinds[0] == TREE_KIND else (b, a)
         return (f"{network} lies {metres(conflict.actual)} from the trunk centre of {tree} {at_chainage(conflict)}; "
                 f"required {metres(conflict.required)} ({provenance(conflict)}).")
+
+
+class RootZoneRule:
+    """Cables and pipes inside a tree's root zone (without a root barrier)."""
+
+    id = "root-zone"
+    title = "Networks inside a tree's root zone (crown + 1 m or 12 x trunk diameter, to the rootable depth)"
+    supersedes: tuple[str, ...] = ()
+
+    def margins(self, scene, norms) -> np.ndarray:
+        return np.zeros(len(scene.objects))
+
+    def evaluate(self, scene, contacts, norms) -> Hits:
+        applies, zone = _network_and_other(scene, contacts, KIND_CODE[ROOT_ZONE_KIND])
+        protected = np.array([o.role == "root zone behind a barrier" for o in scene.objects] or [False])
+        uncertainty = pair_uncertainty(scene, contacts)
+        inside = applies & ~protected[zone] & might_violate(-contacts.distance, uncertainty)
+        # How far inside: horizontal distance trunk centre -> cable edge against the zone radius.
+        pairs = contacts.pairs[inside]
+        first_is_capsule = pairs[:, 0] < scene.n_capsules
+        capsule = np.where(first_is_capsule, pairs[:, 0], pairs[:, 1])
+        cylinder = np.where(first_is_capsule, pairs[:, 1], pairs[:, 0]) - scene.n_capsules - scene.n_boxes
+        radius = np.zeros(len(applies))
+        radius[inside] = scene.cyl_r[cylinder]
+        from_trunk = point_segment_distance_2d(scene.cyl_xy[cylinder], scene.cap_a[capsule, :2],
+                                               scene.cap_b[capsule, :2]) - scene.cap_r[capsule]
+        entry = norms.get("trees.root_zone_margin")
+        regime = np.full(len(applies), 3, dtype=np.int8)
+        hits = pair_hits(self.id, scene, contacts, inside, radius, regime, np.zeros(len(applies), np.int64),
+                         (entry,), uncertainty)
+        return replace(hits, actual=from_trunk, excess=np.maximum(hits.required - from_trunk, hits.excess))
+
+    def explain(self, conflict) -> str:
+        a, b = conflict.labels
+        zone, network = (a, b) if conflict.kinds[0] == ROOT_ZONE_KIND else (b, a)
+        return (f"{network} runs through the {zone} {at_chainage(conflict)}, coming {metres(conflict.actual)} from "
+                f"the trunk centre where the zone reaches {metres(conflict.required)}; roots and the network compete "
+                f"for the same soil (root zone = crown radius + margin or 12 x trunk diameter; {provenance(conflict)}).")
+
+
+def point_segment_distance_2d(point: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(p,) horizontal distance from points (p, 2) to segments a-b (p, 2), metres."""
+    ab = b - a
+    length2 = np.einsum("ij,ij->i", ab, ab)
+    t = np.divide(np.einsum("ij,ij->i", point - a, ab), length2, out=np.zeros(len(a)), where=length2 > 0)
+    closest = a + np.clip(t, 0.0, 1.0)[:, None] * ab
+    return np.hypot(*(point - closest).T)

@@ -1,0 +1,56 @@
+"""Duplicates: the same network entered twice (same kind, parallel, co-axial, overlapping).
+
+Two mains of one kind whose axes run within ``duplicates.axis_tolerance`` of each other
+over a stretch are reported once, as a duplicate, instead of as an overlap under the
+clearance and thermal rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from vkls.geometry.scene import KIND_CODE
+from vkls.geometry.tolerances import CONTACT_TOLERANCE
+from vkls.model import NetworkKind
+from vkls.rules.base import PARALLEL, Hits, pair_hits
+from vkls.rules.text import at_chainage, metres, provenance
+
+#: |cos| above which two segments count as running the same way for a duplicate (about 2.6 degrees).
+SAME_DIRECTION_COS = 0.999
+
+NETWORK_CODES = np.array([KIND_CODE[k.value] for k in NetworkKind], dtype=np.int64)
+
+
+class DuplicateRule:
+    """One network entered twice."""
+
+    id = "duplicate"
+    title = "The same network entered twice (co-axial, same kind)"
+    supersedes = ("clearance", "thermal", "access")
+
+    def margins(self, scene, norms) -> np.ndarray:
+        return np.full(len(scene.objects), norms.number("duplicates.axis_tolerance") / 2)
+
+    def evaluate(self, scene, contacts, norms) -> Hits:
+        tolerance = norms.get("duplicates.axis_tolerance")
+        objects = scene.primitive_object
+        obj_i, obj_j = objects[contacts.pairs[:, 0]], objects[contacts.pairs[:, 1]]
+        main = np.array([o.role == "main" for o in scene.objects] or [False])
+        kind_i, kind_j = scene.object_kind[obj_i], scene.object_kind[obj_j]
+        capsules = contacts.pairs[:, 1] < scene.n_capsules
+        axis_gap = np.linalg.norm(contacts.witness_j - contacts.witness_i, axis=1)
+        duplicate = (capsules & main[obj_i] & main[obj_j] & (kind_i == kind_j) & np.isin(kind_i, NETWORK_CODES)
+                     & (contacts.abs_cos >= SAME_DIRECTION_COS) & (axis_gap < tolerance.value - CONTACT_TOLERANCE))
+        required = np.full(len(duplicate), tolerance.value)
+        regime = np.full(len(duplicate), PARALLEL, dtype=np.int8)
+        hits = pair_hits(self.id, scene, contacts, duplicate, required, regime, np.zeros(len(duplicate), np.int64),
+                         (tolerance,))
+        gap = axis_gap[duplicate]  # report the gap between the axes, not the surface distance
+        return replace(hits, actual=gap, excess=tolerance.value - gap)
+
+    def explain(self, conflict) -> str:
+        a, b = conflict.labels
+        return (f"{b} duplicates {a} {at_chainage(conflict)}: same kind, axes {metres(conflict.actual)} apart "
+                f"(within {metres(conflict.required)}, {provenance(conflict)}); the same network entered twice?")

@@ -1,0 +1,81 @@
+"""Thermal influence: warm networks (heat, MV cables) near drinking water and power cables.
+
+Pairs are directional (``norms/thermal.toml``: ``kinds = [source, sensitive]``): the
+required distance is ``parallel`` side by side, ``crossing`` where the sensitive network
+crosses or lies below the source, and ``above`` where it lies above it (warmth rises:
+drinking water above a heat pipe warms most). Where this rule flags a pair, the plain
+clearance rule does not report it again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vkls.geometry.scene import KIND_CODE, KIND_NAMES
+from vkls.rules.base import PARALLEL, Hits, might_violate, pair_hits, pair_uncertainty
+from vkls.rules.clearance import classify
+from vkls.rules.text import at_chainage, metres, provenance, relation
+
+
+class ThermalRule:
+    """Heat sources must keep their distance from drinking water and from power cables."""
+
+    id = "thermal"
+    title = "Thermal influence: heat and MV cables near drinking water and power cables"
+    supersedes = ("clearance",)
+
+    def _tables(self, norms):
+        size = len(KIND_NAMES)
+        source_of = np.full((size, size), -1, dtype=np.int64)  # which side is the source: 0 = i, 1 = j
+        entry_index = np.full((size, size), -1, dtype=np.int64)
+        entries = tuple(norms.thermal.values())
+        for index, entry in enumerate(entries):
+            source, sensitive = KIND_CODE[entry.kinds[0]], KIND_CODE[entry.kinds[1]]
+            entry_index[source, sensitive] = entry_index[sensitive, source] = index
+            source_of[source, sensitive], source_of[sensitive, source] = 0, 1
+        return source_of, entry_index, entries
+
+    def margins(self, scene, norms) -> np.ndarray:
+        worst = np.zeros(len(KIND_NAMES))
+        for entry in norms.thermal.values():
+            largest = max(entry.parallel, entry.crossing, entry.above)
+            for kind in entry.kinds:
+                worst[KIND_CODE[kind]] = max(worst[KIND_CODE[kind]], largest)
+        return worst[scene.object_kind] / 2
+
+    def evaluate(self, scene, contacts, norms) -> Hits:
+        source_of, entry_index, entries = self._tables(norms)
+        if not entries:
+            return Hits.empty(self.id)
+        objects = scene.primitive_object
+        kind_i = scene.object_kind[objects[contacts.pairs[:, 0]]]
+        kind_j = scene.object_kind[objects[contacts.pairs[:, 1]]]
+        index = entry_index[kind_i, kind_j]
+        capsules = contacts.pairs[:, 1] < scene.n_capsules
+        applies = (index >= 0) & capsules
+        table = np.array([[e.parallel, e.crossing, e.above] for e in entries])
+        row = np.maximum(index, 0)
+        regime = classify(scene, contacts, norms)
+        # the sensitive network lies above the source where its witness is higher
+        z_i, z_j = contacts.witness_i[:, 2], contacts.witness_j[:, 2]
+        sensitive_z = np.where(source_of[kind_i, kind_j] == 0, z_j, z_i)
+        source_z = np.where(source_of[kind_i, kind_j] == 0, z_i, z_j)
+        above = (sensitive_z > source_z) & (regime != PARALLEL)
+        required = np.where(regime == PARALLEL, table[row, 0], np.where(above, table[row, 2], table[row, 1]))
+        required = np.where(applies, required, np.nan)
+        uncertainty = pair_uncertainty(scene, contacts)
+        violated = applies & might_violate(np.nan_to_num(required, nan=-np.inf) - contacts.distance, uncertainty)
+        return pair_hits(self.id, scene, contacts, violated, required, regime, index, entries, uncertainty)
+
+    def explain(self, conflict) -> str:
+        a, b = conflict.labels
+        entry_reason = conflict.reason
+        where = at_chainage(conflict)
+        need = f"required {metres(conflict.required)}"
+        if conflict.regime == "parallel":
+            how = f"runs {metres(conflict.actual)} beside"
+        elif conflict.regime == "stacked":
+            how = f"runs {metres(conflict.actual)} {relation(conflict)}"
+        else:
+            how = f"crosses {metres(conflict.actual)} {relation(conflict)}"
+        return f"{a} {how} {b} {where}; {need}: {entry_reason} ({provenance(conflict)})."
