@@ -323,6 +323,7 @@ def main(argv=None):
         gen = time.perf_counter() - t
         # Warm run with the same size (first touch of memory), then timed runs.
         (cand, d, close, dclose), mem = peak_rss_delta(lambda: vkls_close_pairs(sc))
+        load_before = os.getloadavg()[0]
         runs = [vkls_timed(sc) for _ in range(args.repeat)]
         stages = np.median(np.array([r[0] for r in runs]), axis=0)
         t_vkls = float(stages[3])
@@ -338,9 +339,10 @@ def main(argv=None):
             "broad_s": float(stages[1]),
             "narrow_s": float(stages[2]),
             "vkls_mem_mib": mem,
+            "load": load_before,
         }
-        print(f"N={n}: vkls {t_vkls:.3f} s ({fmt_rate(n, t_vkls)}), candidates {len(cand)}, close {len(close)}, "
-              f"peak +{mem:.0f} MiB")
+        print(f"N={n}: vkls {t_vkls:.3f} s ({fmt_rate(n, t_vkls)}; best {row['vkls_min_s']:.3f} s), "
+              f"candidates {len(cand)}, close {len(close)}, peak +{mem:.0f} MiB, load {load_before:.2f}")
         d_lookup = None
 
         def lookup():
@@ -411,9 +413,10 @@ def render(info, cold, warm_load, rows, args):
         f"(median of {args.repeat} runs after a warm-up run of the same size)."
     )
     lines.append("")
-    lines.append("| N segments | candidates | pairs < C | vkls total | vkls seg/s | aabb / broad / narrow (s) "
-                 "| vkls peak RSS | brute force | vkls/brute | python-fcl | vkls/fcl |")
-    lines.append("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+    lines.append("| N segments | candidates | pairs < C | vkls median (best) | vkls seg/s (median) "
+                 "| aabb / broad / narrow (s) | vkls peak RSS | load avg | brute force | vkls/brute | python-fcl "
+                 "| vkls/fcl |")
+    lines.append("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         brute = f"{r['brute_s']:.1f} s" if r.get("brute_s") else f"skipped (N > {args.brute_max:.0e})"
         vb = f"{r['brute_s'] / r['vkls_s']:.0f}x" if r.get("brute_s") else "-"
@@ -426,9 +429,9 @@ def render(info, cold, warm_load, rows, args):
             fc = f"not run ({why})"
             vf = "-"
         lines.append(
-            f"| {r['n']:,} | {r['candidates']:,} | {r['close']:,} | {r['vkls_s']:.3f} s | "
+            f"| {r['n']:,} | {r['candidates']:,} | {r['close']:,} | {r['vkls_s']:.3f} s ({r['vkls_min_s']:.3f} s) | "
             f"{r['n'] / r['vkls_s'] / 1e6:.2f} M | {r['aabb_s']:.3f} / {r['broad_s']:.3f} / {r['narrow_s']:.3f} | "
-            f"+{r['vkls_mem_mib']:.0f} MiB | {brute} | {vb} | {fc} | {vf} |"
+            f"+{r['vkls_mem_mib']:.0f} MiB | {r['load']:.2f} | {brute} | {vb} | {fc} | {vf} |"
         )
     lines.append("")
     growth = []
@@ -446,6 +449,12 @@ def render(info, cold, warm_load, rows, args):
             checks.append(f"N={r['n']:,}: pair set identical to python-fcl ({r['fcl_calls']:,} broad-phase "
                           f"callbacks, {r['fcl_ignored']} pairs within {FCL_TOLERANCE:g} m of C ignored)")
     lines.append("Agreement (asserted by the script): " + "; ".join(checks) + ".")
+    lines.append("")
+    lines.append(
+        "`load avg` is the 1-minute load average just before the timed vkls runs: the machine has 2 cores, so "
+        "any other busy process halves the effective parallelism of the 2-thread kernels (ratios vs python-fcl, "
+        "which is single-threaded, are then conservative)."
+    )
     lines.append("")
     lines.append(
         "Peak RSS is the rise of the process high-water mark (VmHWM, reset via /proc/self/clear_refs) "

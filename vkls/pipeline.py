@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -11,6 +11,7 @@ from vkls import __version__
 from vkls.conflicts import RUN_JOIN_FACTOR, Conflict, group_hits
 from vkls.geometry.contacts import Contacts, find_contacts
 from vkls.geometry.scene import Scene, build_scene
+from vkls.io.baseline import apply_baseline, read_baseline
 from vkls.io.street_toml import read_street
 from vkls.model import Street
 from vkls.rules import default_rules
@@ -28,16 +29,26 @@ class CheckResult:
     norm_files: tuple[str, ...]
     seconds: dict = field(default_factory=dict)
     version: str = __version__
+    resolved: list = field(default_factory=list)
+    baseline_file: str | None = None
 
     def summary(self) -> dict:
         """Counts per rule and severity, scene size and timings (seconds)."""
         by_rule: dict[str, int] = {}
         by_severity: dict[str, int] = {}
+        by_baseline: dict[str, int] = {}
         for conflict in self.conflicts:
             by_rule[conflict.rule] = by_rule.get(conflict.rule, 0) + 1
             by_severity[conflict.severity] = by_severity.get(conflict.severity, 0) + 1
+            if conflict.baseline:
+                by_baseline[conflict.baseline] = by_baseline.get(conflict.baseline, 0) + 1
+        baseline = {"file": self.baseline_file, **by_baseline, "resolved": len(self.resolved)} \
+            if self.baseline_file else None
         return {
-            "conflicts": len(self.conflicts), "by_rule": by_rule, "by_severity": by_severity,
+            "conflicts": len(self.conflicts),
+            "certain": sum(c.certainty == "certain" for c in self.conflicts),
+            "possible": sum(c.certainty == "possible" for c in self.conflicts),
+            "by_rule": by_rule, "by_severity": by_severity, **({"baseline": baseline} if baseline else {}),
             "objects": len(self.scene.objects), "capsules": self.scene.n_capsules, "boxes": self.scene.n_boxes,
             "trees": self.scene.n_cylinders, "candidate_pairs": int(len(self.contacts.pairs)),
             "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
@@ -67,7 +78,7 @@ def _rule_by_id(rule_id: str):
     return next(r for r in default_rules() if r.id == rule_id)
 
 
-def check(path: str, norm_files: tuple[str, ...] | list[str] = ()) -> CheckResult:
+def check(path: str, norm_files: tuple[str, ...] | list[str] = (), baseline: str | None = None) -> CheckResult:
     """Check a street file against the norms.
 
     Parameters
@@ -76,6 +87,9 @@ def check(path: str, norm_files: tuple[str, ...] | list[str] = ()) -> CheckResul
         Street file (TOML).
     norm_files : sequence of str
         User norms files layered over the built-in ones, in order.
+    baseline : str, optional
+        An earlier JSON report: conflicts are marked new or persisting, and the
+        earlier conflicts that are gone are listed as resolved.
 
     Returns
     -------
@@ -89,17 +103,22 @@ def check(path: str, norm_files: tuple[str, ...] | list[str] = ()) -> CheckResul
     clock = time.perf_counter()
     norms = load_norms(tuple(norm_files))
     street = read_street(path, norms)
+    earlier = read_baseline(baseline) if baseline else None
     seconds = {"read": time.perf_counter() - clock}
-    return check_street(street, norms, seconds)
+    result = check_street(street, norms, seconds)
+    if earlier is None:
+        return result
+    marked, resolved = apply_baseline(result.conflicts, earlier)
+    return replace(result, conflicts=marked, resolved=resolved, baseline_file=baseline)
 
 
-def check_street(street: Street, norms: Norms, seconds: dict | None = None) -> CheckResult:
-    """Check an already-read street (see :func:`check`)."""
+def check_street(street: Street, norms: Norms, seconds: dict | None = None, rules: list | None = None) -> CheckResult:
+    """Check an already-read street (see :func:`check`); ``rules`` defaults to every rule."""
     seconds = dict(seconds or {})
     clock = time.perf_counter()
     scene = build_scene(street, norms)
     seconds["scene"] = time.perf_counter() - clock
-    rules = default_rules()
+    rules = default_rules() if rules is None else rules
     clock = time.perf_counter()
     contacts = find_contacts(scene, broad_phase_margins(scene, norms, rules)[scene.primitive_object])
     seconds["engine"] = time.perf_counter() - clock

@@ -18,10 +18,17 @@ FORMATS = ("table", "json", "csv")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the report to this file (atomically) instead of standard output.")
 @norms_option
+@click.option("--baseline", type=click.Path(dir_okay=False), default=None,
+              help="An earlier JSON report: mark each conflict new or persisting and list the resolved ones.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing; only the exit code tells.")
 @input_errors_exit_2
-def check_command(street_file, fmt, output, norm_files, quiet):
-    """Check STREET_FILE (TOML) for clearance conflicts.
+def check_command(street_file, fmt, output, norm_files, baseline, quiet):
+    """Check STREET_FILE (TOML) against every placement rule.
+
+    Rules: clearance, thermal influence, duplicates, cover depth, sewer invert, order,
+    tree distance, root zone, bend radius, access and reservations ('vkls norms show'
+    lists their values and sources). Conflicts that hold only for some positions within
+    the objects' position accuracy are reported apart as possible.
 
     Exit code 0: no conflicts; 1: conflicts found; 2: bad input or usage error.
     """
@@ -32,7 +39,7 @@ def check_command(street_file, fmt, output, norm_files, quiet):
     if fmt is None:
         suffix = (output or "").rsplit(".", 1)[-1].lower() if output and "." in output else ""
         fmt = suffix if suffix in FORMATS else "table"
-    result = check(street_file, norm_files)
+    result = check(street_file, norm_files, baseline=baseline)
     text = {"table": report_table, "json": report_json, "csv": report_csv}[fmt](result)
     if output:
         with atomic_write(output) as stream:

@@ -6,6 +6,10 @@ import click
 
 from vkls import __version__
 from vkls.cli.check_cmd import check_command
+from vkls.cli.norms_cmd import norms_group
+from vkls.cli.render_cmd import render_command
+from vkls.cli.section_cmd import section_command
+from vkls.cli.view_cmd import view_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,3 +24,7 @@ def cli():
 
 
 cli.add_command(check_command)
+cli.add_command(norms_group)
+cli.add_command(view_command)
+cli.add_command(render_command)
+cli.add_command(section_command)

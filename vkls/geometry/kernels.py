@@ -87,11 +87,6 @@ def _sub(u, v):
 
 
 @njit(cache=True, inline="always")
-def _add(u, v):
-    return (u[0] + v[0], u[1] + v[1], u[2] + v[2])
-
-
-@njit(cache=True, inline="always")
 def _axpy(s, d, p):
     """``p + s * d``."""
     return (p[0] + s * d[0], p[1] + s * d[1], p[2] + s * d[2])
@@ -1146,6 +1141,8 @@ _MAX_CELLS_PER_AXIS = 1 << 20
 def _radix_argsort(keys):
     """Stable LSD radix argsort of non-negative int64 keys (11-bit digits).
 
+    ``keys`` is overwritten (used as scratch).
+
     Returns
     -------
     order : (n,) int64
@@ -1155,7 +1152,7 @@ def _radix_argsort(keys):
     """
     n = keys.shape[0]
     order = np.arange(n, dtype=np.int64)
-    cur = keys.copy()
+    cur = keys  # consumed: the caller's array is reused as scratch
     tmp_o = np.empty(n, dtype=np.int64)
     tmp_k = np.empty(n, dtype=np.int64)
     max_key = 0
@@ -1218,6 +1215,12 @@ _STATS_CHUNKS = 64
 _SAMPLE_SIZE = 1 << 16
 
 
+@njit(cache=True, inline="always")
+def _cell_of(x, inv_s0):
+    """Level-0 cell index ``floor(x / s0)``; exact since ``1/s0`` is a power of two."""
+    return np.int64(math.floor(x * inv_s0))
+
+
 @njit(cache=True, parallel=True)
 def _grid_cell_size(lo, hi):
     """Check the boxes and choose the level-0 cell edge.
@@ -1276,15 +1279,13 @@ def _grid_cell_size(lo, hi):
 
 
 @njit(cache=True, parallel=True)
-def _grid_cells(lo, hi, inv_s0, s0):
-    """Level-0 integer cells of the lo corners and the level of each box."""
+def _grid_levels(lo, hi, s0):
+    """Level of each box: the lowest ``L`` with largest extent ``< s0 * 2**L``."""
     n = lo.shape[0]
-    ilo = np.empty((n, 3), dtype=np.int64)
     level = np.empty(n, dtype=np.int64)
     for i in prange(n):
         ext = 0.0
         for k in range(3):
-            ilo[i, k] = np.int64(math.floor(lo[i, k] * inv_s0))
             e = hi[i, k] - lo[i, k]
             if e > ext:
                 ext = e
@@ -1294,7 +1295,7 @@ def _grid_cells(lo, hi, inv_s0, s0):
             lev += 1
             s *= 2.0
         level[i] = lev
-    return ilo, level
+    return level
 
 
 @njit(cache=True, inline="always")
@@ -1305,23 +1306,34 @@ def _pack(x, y, z, lev, lev_min, lev_dim, lev_base):
 
 
 @njit(cache=True, parallel=True)
-def _grid_keys(ilo, level, n_levels):
-    """Packed ``(level, x, y, z)`` keys; per level the cell bounds, padded
-    dimensions (one empty cell on each side) and key base."""
-    n = ilo.shape[0]
+def _grid_keys(lo, level, n_levels, inv_s0):
+    """Packed ``(level, x, y, z)`` cell keys of the lo corners; per level the
+    cell bounds, padded dimensions (one empty cell on each side), key base and
+    object count."""
+    n = lo.shape[0]
     big = np.int64(1) << 62
-    lev_min = np.full((n_levels, 3), big, dtype=np.int64)
-    lev_max = np.full((n_levels, 3), -big, dtype=np.int64)
+    n_chunks = _STATS_CHUNKS
+    cmin = np.full((n_chunks, n_levels, 3), big, dtype=np.int64)
+    cmax = np.full((n_chunks, n_levels, 3), -big, dtype=np.int64)
+    ccount = np.zeros((n_chunks, n_levels), dtype=np.int64)
+    for ch in prange(n_chunks):
+        for i in range(ch * n // n_chunks, (ch + 1) * n // n_chunks):
+            lev = level[i]
+            ccount[ch, lev] += 1
+            for k in range(3):
+                c = _cell_of(lo[i, k], inv_s0) >> lev
+                if c < cmin[ch, lev, k]:
+                    cmin[ch, lev, k] = c
+                if c > cmax[ch, lev, k]:
+                    cmax[ch, lev, k] = c
+    lev_min = np.empty((n_levels, 3), dtype=np.int64)
+    lev_max = np.empty((n_levels, 3), dtype=np.int64)
     lev_count = np.zeros(n_levels, dtype=np.int64)
-    for i in range(n):
-        lev = level[i]
-        lev_count[lev] += 1
+    for lev in range(n_levels):
+        lev_count[lev] = ccount[:, lev].sum()
         for k in range(3):
-            c = ilo[i, k] >> lev
-            if c < lev_min[lev, k]:
-                lev_min[lev, k] = c
-            if c > lev_max[lev, k]:
-                lev_max[lev, k] = c
+            lev_min[lev, k] = cmin[:, lev, k].min()
+            lev_max[lev, k] = cmax[:, lev, k].max()
     lev_dim = np.zeros((n_levels, 3), dtype=np.int64)
     lev_base = np.zeros(n_levels + 1, dtype=np.int64)
     for lev in range(n_levels):
@@ -1334,30 +1346,33 @@ def _grid_keys(ilo, level, n_levels):
     keys = np.empty(n, dtype=np.int64)
     for i in prange(n):
         lev = level[i]
-        keys[i] = _pack(ilo[i, 0] >> lev, ilo[i, 1] >> lev, ilo[i, 2] >> lev, lev, lev_min, lev_dim, lev_base)
+        keys[i] = _pack(
+            _cell_of(lo[i, 0], inv_s0) >> lev,
+            _cell_of(lo[i, 1], inv_s0) >> lev,
+            _cell_of(lo[i, 2], inv_s0) >> lev,
+            lev, lev_min, lev_dim, lev_base,
+        )
     return keys, lev_min, lev_max, lev_dim, lev_base, lev_count
 
 
 @njit(cache=True, parallel=True)
-def _gather(order, lo, hi, group, level):
+def _gather(order, lo, hi, group):
     """Box data in sorted order (contiguous for the scans)."""
     n = order.shape[0]
     slo = np.empty((n, 3), dtype=np.float64)
     shi = np.empty((n, 3), dtype=np.float64)
     sgrp = np.empty(n, dtype=np.int64)
-    slev = np.empty(n, dtype=np.int64)
     for p in prange(n):
         i = order[p]
         for k in range(3):
             slo[p, k] = lo[i, k]
             shi[p, k] = hi[i, k]
         sgrp[p] = group[i]
-        slev[p] = level[i]
-    return slo, shi, sgrp, slev
+    return slo, shi, sgrp
 
 
 @njit(cache=True)
-def _cell_runs(skey, slev, n_levels):
+def _cell_runs(skey, lev_base):
     """Runs of equal keys: ``cell_key (c,)``, ``cell_start (c+1,)``, cell level
     ``cell_lev (c,)`` and the first cell of each level ``lev_cell (L+1,)``."""
     n = skey.shape[0]
@@ -1371,14 +1386,18 @@ def _cell_runs(skey, slev, n_levels):
     c = 0
     cell_key[0] = skey[0]
     cell_start[0] = 0
-    cell_lev[0] = slev[0]
     for p in range(1, n):
         if skey[p] != skey[p - 1]:
             c += 1
             cell_key[c] = skey[p]
             cell_start[c] = p
-            cell_lev[c] = slev[p]
     cell_start[n_cells] = n
+    n_levels = lev_base.shape[0] - 1
+    lev = 0
+    for c in range(n_cells):
+        while cell_key[c] >= lev_base[lev + 1]:
+            lev += 1
+        cell_lev[c] = lev
     lev_cell = np.empty(n_levels + 1, dtype=np.int64)
     c = 0
     for lev in range(n_levels + 1):
@@ -1447,14 +1466,9 @@ def _emit(out, w, op, oq):
         out[w, 1] = op
 
 
-@njit(cache=True, inline="always")
-def _cell_of(x, inv_s0):
-    return np.int64(math.floor(x * inv_s0))
-
-
 @njit(cache=True, parallel=True)
 def _grid_scan(
-    fill, offsets, out, sorig, slo, shi, sgrp, slev, inv_s0, cell_key, cell_start, lev_cell, sl,
+    fill, offsets, out, sorig, slo, shi, sgrp, cell_lev, inv_s0, cell_key, cell_start, lev_cell, sl,
     lev_min, lev_max, lev_dim, lev_base, lev_count,
 ):
     """Count (``fill=False``) or write (``fill=True``) the candidate pairs.
@@ -1473,11 +1487,11 @@ def _grid_scan(
     n = sorig.shape[0]
     n_cells = cell_key.shape[0]
     n_levels = lev_count.shape[0]
-    counts = np.zeros(n, dtype=np.int64)
+    counts = np.zeros(0 if fill else n, dtype=np.int64)
     for c in prange(n_cells):
         c0 = cell_start[c]
         c1 = cell_start[c + 1]
-        lev = slev[c0]
+        lev = cell_lev[c]
         for p in range(c0, c1):
             w = offsets[p] if fill else 0
             k = 0
@@ -1526,7 +1540,8 @@ def _grid_scan(
                                 if fill:
                                     _emit(out, w + k, op, sorig[q])
                                 k += 1
-            counts[p] = k
+            if not fill:
+                counts[p] = k
     return counts
 
 
@@ -1586,17 +1601,17 @@ def _candidate_pairs_grid(lo, hi, group, n_threads):
     n = lo.shape[0]
     s0 = _grid_cell_size(lo, hi)
     inv_s0 = 1.0 / s0  # exact: s0 is a power of two
-    ilo, level = _grid_cells(lo, hi, inv_s0, s0)
+    level = _grid_levels(lo, hi, s0)
     n_levels = level.max() + 1
-    keys, lev_min, lev_max, lev_dim, lev_base, lev_count = _grid_keys(ilo, level, n_levels)
+    keys, lev_min, lev_max, lev_dim, lev_base, lev_count = _grid_keys(lo, level, n_levels, inv_s0)
     order, skey = _radix_argsort(keys)
-    slo, shi, sgrp, slev = _gather(order, lo, hi, group, level)
-    cell_key, cell_start, cell_lev, lev_cell = _cell_runs(skey, slev, n_levels)
+    slo, shi, sgrp = _gather(order, lo, hi, group)
+    cell_key, cell_start, cell_lev, lev_cell = _cell_runs(skey, lev_base)
     sl = _neighbour_slices(cell_key, cell_start, cell_lev, lev_cell, lev_dim)
-    dummy = np.empty((0, 2), dtype=np.int64)
-    zero = np.zeros(n, dtype=np.int64)
+    no_pairs = np.empty((0, 2), dtype=np.int64)
+    no_offsets = np.empty(0, dtype=np.int64)
     counts = _grid_scan(
-        False, zero, dummy, order, slo, shi, sgrp, slev, inv_s0, cell_key, cell_start, lev_cell, sl,
+        False, no_offsets, no_pairs, order, slo, shi, sgrp, cell_lev, inv_s0, cell_key, cell_start, lev_cell, sl,
         lev_min, lev_max, lev_dim, lev_base, lev_count,
     )
     offsets = np.empty(n, dtype=np.int64)
@@ -1606,7 +1621,7 @@ def _candidate_pairs_grid(lo, hi, group, n_threads):
         total += counts[p]
     raw = np.empty((total, 2), dtype=np.int64)
     _grid_scan(
-        True, offsets, raw, order, slo, shi, sgrp, slev, inv_s0, cell_key, cell_start, lev_cell, sl,
+        True, offsets, raw, order, slo, shi, sgrp, cell_lev, inv_s0, cell_key, cell_start, lev_cell, sl,
         lev_min, lev_max, lev_dim, lev_base, lev_count,
     )
     return _sort_pairs(raw, n, n_threads)

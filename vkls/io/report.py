@@ -11,8 +11,8 @@ import textwrap
 from vkls.geometry.tolerances import REPORT_DECIMALS
 
 CSV_COLUMNS = ("id", "rule", "object_a", "object_b", "kind_a", "kind_b", "regime", "required", "actual",
-               "horizontal_gap", "vertical_gap", "chainage_start", "chainage_end", "length", "x", "y", "z",
-               "severity", "status", "source", "explanation")
+               "horizontal_gap", "vertical_gap", "chainage_start", "chainage_end", "length", "chainage", "x", "y", "z",
+               "severity", "certainty", "status", "source", "baseline", "explanation")
 
 
 def report_json(result) -> str:
@@ -24,6 +24,8 @@ def report_json(result) -> str:
         "summary": result.summary(),
         "conflicts": [c.as_dict() for c in result.conflicts],
     }
+    if result.baseline_file:
+        document["resolved"] = result.resolved
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -36,33 +38,55 @@ def report_csv(result) -> str:
         d = conflict.as_dict()
         d["object_a"], d["object_b"] = d["objects"]
         d["kind_a"], d["kind_b"] = d["kinds"]
-        writer.writerow(["" if d[c] is None else d[c] for c in CSV_COLUMNS])
+        writer.writerow(["" if d.get(c) is None else d[c] for c in CSV_COLUMNS])
     return buffer.getvalue()
 
 
 def report_table(result, width: int | None = None) -> str:
-    """A plain-text table for the terminal, then each conflict's explanation and the summary."""
+    """A plain-text report: certain conflicts, then possible ones (position uncertainty), each
+    as a table followed by the explanations; resolved conflicts against a baseline; the summary."""
     width = width or max(80, min(160, shutil.get_terminal_size((120, 20)).columns))
     lines = [f"vkls check: {result.street.name} ({result.street.arrangement.value}, "
              f"{result.scene.alignment.length:.1f} m of route)", ""]
-    if result.conflicts:
-        header = f"{'id':<10} {'rule':<14} {'objects':<34} {'regime':<9} {'req m':>6} {'act m':>7} {'chainage':>13}"
-        lines += [header, "-" * len(header)]
-        for c in result.conflicts:
-            objects = f"{c.objects[0]} ~ {c.objects[1]}" if c.objects[1] else c.objects[0]
-            chain = (f"{c.chainage_start:.1f}-{c.chainage_end:.1f}" if c.length >= 0.05 and c.regime != "crossing"
-                     else f"{c.chainage:.1f}")
-            lines.append(f"{c.id:<10} {c.rule:<14} {objects[:34]:<34} {c.regime:<9} "
-                         f"{c.required:>6.{REPORT_DECIMALS}f} {c.actual:>7.{REPORT_DECIMALS}f} {chain:>13}")
-        lines.append("")
-        for c in result.conflicts:
-            lines += textwrap.wrap(f"{c.id}: {c.explanation}", width=width, subsequent_indent="  ")
+    with_baseline = bool(result.baseline_file)
+    sections = (("Conflicts", [c for c in result.conflicts if c.certainty == "certain"]),
+                ("Possible conflicts (they hold for some positions within the objects' position accuracy)",
+                 [c for c in result.conflicts if c.certainty == "possible"]))
+    for title, conflicts in sections:
+        if conflicts:
+            lines += _table(title, conflicts, with_baseline, width)
+    if result.resolved:
+        lines += [f"Resolved since {result.baseline_file}:"]
+        lines += [f"  {c['id']}: {c.get('explanation', '')}" for c in result.resolved]
         lines.append("")
     summary = result.summary()
-    lines.append(f"{summary['conflicts']} conflict(s) "
-                 + (f"({', '.join(f'{n} {rule}' for rule, n in summary['by_rule'].items())}) " if summary['by_rule']
-                    else "")
-                 + f"among {summary['objects']} objects ({summary['capsules']} cable/pipe segments, "
+    by_rule = ", ".join(f"{n} {rule}" for rule, n in summary["by_rule"].items())
+    lines.append(f"{summary['conflicts']} conflict(s)" + (f" ({by_rule})" if by_rule else "")
+                 + (f", {summary['possible']} of them possible" if summary["possible"] else "")
+                 + f" among {summary['objects']} objects ({summary['capsules']} cable/pipe segments, "
                  f"{summary['boxes']} rack parts, {summary['trees']} trees); "
                  f"{summary['candidate_pairs']} candidate pairs checked in {summary['seconds']['engine']:.3f} s.")
+    if with_baseline:
+        b = summary["baseline"]
+        lines.append(f"Against {result.baseline_file}: {b.get('new', 0)} new, {b.get('persisting', 0)} persisting, "
+                     f"{b['resolved']} resolved.")
     return "\n".join(lines) + "\n"
+
+
+def _table(title: str, conflicts, with_baseline: bool, width: int) -> list[str]:
+    extra = f" {'baseline':<10}" if with_baseline else ""
+    header = (f"{'id':<10} {'rule':<13} {'objects':<30} {'regime':<8} {'required':>8} {'actual':>7} "
+              f"{'chainage':>11} {'severity':<12}{extra}")
+    lines = [f"{title} ({len(conflicts)}):", header, "-" * len(header)]
+    for c in conflicts:
+        objects = f"{c.objects[0]} ~ {c.objects[1]}" if c.objects[1] else c.objects[0]
+        chain = (f"{c.chainage_start:.1f}-{c.chainage_end:.1f}" if c.length >= 0.05 and c.regime != "crossing"
+                 else f"{c.chainage:.1f}")
+        tail = f" {c.baseline or '':<10}" if with_baseline else ""
+        lines.append(f"{c.id:<10} {c.rule:<13} {objects[:30]:<30} {c.regime:<8} {c.required:>8.{REPORT_DECIMALS}f} "
+                     f"{c.actual:>7.{REPORT_DECIMALS}f} {chain:>11} {c.severity:<12}{tail}")
+    lines.append("")
+    for c in conflicts:
+        lines += textwrap.wrap(f"{c.id}: {c.explanation}", width=width, subsequent_indent="  ")
+    lines.append("")
+    return lines

@@ -18,8 +18,9 @@ from vkls.rules.base import Hits, make_hits, might_violate
 from vkls.rules.text import at_chainage, metres, provenance
 
 #: Turns smaller than this (radians) are straight: the allowed radius is then beyond any
-#: cable's minimum (1e-9 rad over a 1 m leg is a radius of 5e8 m).
-STRAIGHT_TURN = 1e-9
+#: cable's minimum (1e-7 rad over a 1 m leg is a radius of 1e7 m), and well above the
+#: round-off of a turn computed from float64 coordinates of a few km (~1e-12 rad).
+STRAIGHT_TURN = 1e-7
 
 NETWORK_CODES = frozenset(KIND_CODE[k.value] for k in NetworkKind)
 
@@ -56,8 +57,8 @@ def allowed_radius(scene, before, after, chain_start, chain_end):
     w = scene.cap_b[after] - scene.cap_a[after]
     length_u, length_w = np.linalg.norm(u, axis=1), np.linalg.norm(w, axis=1)
     valid = (length_u > 0) & (length_w > 0)
-    cos = np.einsum("ij,ij->i", u, w) / np.where(valid, length_u * length_w, 1.0)
-    theta = np.arccos(np.clip(cos, -1.0, 1.0))
+    # atan2(|u x w|, u . w) is accurate for tiny turns, where arccos of the cosine is not
+    theta = np.arctan2(np.linalg.norm(np.cross(u, w), axis=1), np.einsum("ij,ij->i", u, w))
     bent = valid & (theta > STRAIGHT_TURN)
     # arc length along all capsules: position of each vertex, of chain starts and ends
     lengths = np.linalg.norm(scene.cap_b - scene.cap_a, axis=1)

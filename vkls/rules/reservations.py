@@ -13,15 +13,12 @@ from vkls.geometry.scene import KIND_CODE
 from vkls.model import RESERVATION_KIND
 from vkls.rules.base import NOT_APPLICABLE, Hits, make_hits, might_violate, pair_hits
 from vkls.rules.section_geometry import rect_overlap, section_point
-from vkls.rules.text import at_chainage, metres
+from vkls.rules.loader import NormValue
+from vkls.rules.text import at_chainage
 
-#: The corridor's own provenance: it is a decision of the street's designer.
-class ReservationEntry:
-    status = "local"
-    source = "a reservation in the street file"
-
-
-RESERVATION_ENTRY = ReservationEntry()
+#: A corridor's provenance: it is the street designer's own decision, not a norm value.
+RESERVATION_ENTRY = NormValue(key="reservations", value=0.0, status="local",
+                              source="a reservation in the street file", origin="street file")
 
 
 class ReservationRule:
@@ -73,5 +70,5 @@ class ReservationRule:
     def explain(self, conflict) -> str:
         a, b = conflict.labels
         corridor, thing = (a, b) if conflict.kinds[0] == RESERVATION_KIND else (b, a)
-        return (f"{thing} lies {metres(-conflict.actual)} inside {corridor} {at_chainage(conflict)}; "
+        return (f"{thing} lies inside {corridor} {at_chainage(conflict)}; "
                 f"the corridor is kept free for a future network.")

@@ -39,6 +39,8 @@ SOIL_MARGIN = 0.3
 GROUND_OPACITY = 0.25
 #: Conflict overlay: radius factor and extra (metres) around the capsules in conflict.
 OVERLAY_FACTOR, OVERLAY_EXTRA = 1.6, 0.015
+#: Sleeves reach at most this far along the route from a conflict's worst spot (metres).
+SLEEVE_HALF_LENGTH = 1.5
 #: Conflict marker sphere radius (metres) and pin height above the ground (metres).
 MARKER_RADIUS, PIN_HEIGHT = 0.10, 0.9
 
@@ -409,7 +411,10 @@ def involved_objects(scene, conflicts) -> set:
 
 
 def conflict_overlay(scene, conflicts, sides: int = TUBE_SIDES):
-    """Red translucent sleeves around the parts of each object in conflict, over the conflict's stretch.
+    """Red translucent sleeves around the parts of each object in conflict, around the worst spot.
+
+    A sleeve covers the conflict's stretch, but at most :data:`SLEEVE_HALF_LENGTH` either side of
+    the worst spot, so that a conflict along a whole street does not paint the street red.
 
     Returns
     -------
@@ -421,7 +426,8 @@ def conflict_overlay(scene, conflicts, sides: int = TUBE_SIDES):
     index = {obj.id: n for n, obj in enumerate(scene.objects)}
     cap_rows, cap_conflict, box_rows, box_conflict = [], [], [], []
     for c_index, conflict in enumerate(conflicts):
-        start, end = conflict.chainage_start - 0.25, conflict.chainage_end + 0.25
+        start = max(conflict.chainage_start, conflict.chainage - SLEEVE_HALF_LENGTH) - 0.25
+        end = min(conflict.chainage_end, conflict.chainage + SLEEVE_HALF_LENGTH) + 0.25
         for obj_id in conflict.objects:
             if obj_id is None or obj_id not in index:
                 continue
@@ -661,13 +667,18 @@ def scene_layers(street, scene, conflicts, conflicts_only: bool = False) -> list
                             colour=style.colour, band_colour=tint(style.colour) if style.banded else None,
                             lines=lines, smooth=True))
 
-    box_rows = np.flatnonzero(keep_object[scene.box_object]) if scene.n_boxes else np.zeros(0, dtype=np.int64)
-    if scene.n_boxes:
-        rows = np.arange(scene.n_boxes)
-        rack = box_mesh(scene.box_c[rows], scene.box_h[rows], scene.box_axes[rows], owner=scene.box_object[rows])
-        faint = conflicts_only and len(box_rows) == 0
-        layers.append(Layer(key="rack", group="rack", title=legend_text(style_of("rack")), mesh=rack,
-                            colour=style_of("rack").colour, opacity=0.25 if faint else 1.0))
+    box_kind = kinds[scene.box_object] if scene.n_boxes else np.zeros(0, dtype=object)
+    for kind in dict.fromkeys(box_kind.tolist()):
+        rows = np.flatnonzero(box_kind == kind)
+        style = style_of(kind)
+        mesh = box_mesh(scene.box_c[rows], scene.box_h[rows], scene.box_axes[rows], owner=scene.box_object[rows])
+        if kind == "rack":
+            faint = conflicts_only and not keep_object[scene.box_object[rows]].any()
+            layers.append(Layer(key="rack", group="rack", title=legend_text(style), mesh=mesh, colour=style.colour,
+                                opacity=0.25 if faint else 1.0))
+        else:
+            layers.append(Layer(key=f"boxes:{kind}", group="reservations", title=legend_text(style) + ", translucent",
+                                mesh=mesh, colour=style.colour, opacity=0.2))
 
     if street.trees:
         xy = scene.alignment.place(np.array([t.chainage for t in street.trees]),

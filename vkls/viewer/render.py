@@ -284,22 +284,22 @@ def set_camera(plotter, street, scene, view: str, chainage: float | None = None)
     aspect = _viewport_aspect(plotter)
     if view == "section":
         c = float(chainage)
-        end = min(c + SECTION_SLAB, alignment.length)
         _, tangent, direction = alignment.frame(np.array([c]))
         t = np.array([tangent[0, 0], tangent[0, 1], 0.0])
         n = np.array([direction[0, 0], direction[0, 1], 0.0])
         n /= max(np.linalg.norm(n), 1e-9)
-        corners = alignment.place(np.array([c, c, end, end]), np.array([0.0, width, 0.0, width]))
         bottom = min(bounds[4], ground - 1.5)
         focal_xy = alignment.place(np.array([c]), np.array([width / 2]))[0]
-        focal = np.array([focal_xy[0], focal_xy[1], (ground + bottom) / 2])
-        eye = -t + 0.2 * n + 0.1 * np.array([0.0, 0.0, 1.0])
+        focal = np.array([focal_xy[0], focal_xy[1], ground - 0.35 * (ground - bottom)])
+        eye = -t + 0.15 * n + 0.12 * np.array([0.0, 0.0, 1.0])
         eye /= np.linalg.norm(eye)
-        plotter.camera_position = [tuple(focal + eye * 30.0), tuple(focal), (0.0, 0.0, 1.0)]
         plotter.disable_parallel_projection()
-        box = [corners[:, 0].min(), corners[:, 0].max(), corners[:, 1].min(), corners[:, 1].max(), bottom, ground + 0.5]
-        plotter.reset_camera(bounds=box)
-        plotter.camera.zoom(1.6)
+        half_angle = np.radians(plotter.camera.view_angle / 2)
+        fit_width = (width / 2 + 0.4) / (np.tan(half_angle) * aspect)
+        fit_height = ((ground + 0.5 - bottom) / 2 + 0.3) / np.tan(half_angle)
+        distance = max(fit_width, fit_height)
+        plotter.camera_position = [tuple(focal + eye * distance), tuple(focal), (0.0, 0.0, 1.0)]
+        plotter.reset_camera_clipping_range()
         return
     start, end = alignment.xy[0], alignment.xy[-1]
     along = end - start
