@@ -8,7 +8,7 @@ import click
 
 from vkls.cli.common import EXIT_CLEAN, EXIT_CONFLICTS, input_errors_exit_2, norms_option
 
-FORMATS = ("table", "json", "csv")
+FORMATS = ("table", "json", "csv", "html")
 
 
 @click.command("check")
@@ -40,7 +40,9 @@ def check_command(street_file, fmt, output, norm_files, baseline, quiet):
         suffix = (output or "").rsplit(".", 1)[-1].lower() if output and "." in output else ""
         fmt = suffix if suffix in FORMATS else "table"
     result = check(street_file, norm_files, baseline=baseline)
-    text = {"table": report_table, "json": report_json, "csv": report_csv}[fmt](result)
+    from vkls.io.report_html import report_html
+
+    text = {"table": report_table, "json": report_json, "csv": report_csv, "html": report_html}[fmt](result)
     if output:
         with atomic_write(output) as stream:
             stream.write(text)

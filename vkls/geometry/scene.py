@@ -218,16 +218,20 @@ def build_scene(street: Street, norms: Norms) -> Scene:
         sewer = network.kind is NetworkKind.RIOOL_VRIJVERVAL
         role = "sewer connection" if sewer else "house connection"
         main_offset = main.axis_offsets[len(main.axis_offsets) // 2]
-        for chainage in np.arange(spec.start, alignment.length + 1e-9, spec.spacing):
-            chainage = round(float(chainage), 6)
+        min_radius = norms.number(f"networks.{network.kind.value}.bend_factor") * spec.diameter
+        path = connection_path(main_offset, main.axis_depth, spec, sewer, free_strip, min_radius)
+        chainages = np.round(np.arange(spec.start, alignment.length + 1e-9, spec.spacing), 6)
+        if len(chainages) == 0:
+            continue
+        # every connection of a spec follows the same section path: place them all at once
+        xy = alignment.place(np.repeat(chainages, len(path)), np.tile(path[:, 0], len(chainages)))
+        points = np.column_stack([xy, ground - np.tile(path[:, 1], len(chainages))]).reshape(len(chainages), -1, 3)
+        first = len(objects)
+        for chainage in chainages:
             obj_id = f"{network.id}/hc@{chainage:.1f}"
-            obj = add_object(obj_id, network.kind.value, role, f"{role} {obj_id} ({network.kind.label})",
-                             network.id, network.id, accuracy=(network.accuracy_xy, network.accuracy_depth))
-            min_radius = norms.number(f"networks.{network.kind.value}.bend_factor") * spec.diameter
-            path = connection_path(main_offset, main.axis_depth, spec, sewer, free_strip, min_radius)
-            xy = alignment.place(np.full(len(path), chainage), path[:, 0])
-            points = np.column_stack([xy, ground - path[:, 1]])
-            _add_chain(buffers, points, spec.diameter / 2, obj, np.full(len(path), chainage))
+            add_object(obj_id, network.kind.value, role, f"{role} {obj_id} ({network.kind.label})",
+                       network.id, network.id, accuracy=(network.accuracy_xy, network.accuracy_depth))
+        _add_chains(buffers, points, spec.diameter / 2, np.arange(first, len(objects)), chainages)
 
     parts = rack_parts(street)
     if parts:
@@ -304,6 +308,18 @@ def _add_chain(buffers: _Buffers, points: np.ndarray, radius: float, obj: int, c
     buffers.cap_r.append(np.full(n, radius))
     buffers.cap_object.append(np.full(n, obj))
     buffers.cap_chainage.append(np.column_stack([chainage[:-1], chainage[1:]]))
+
+
+def _add_chains(buffers: _Buffers, points: np.ndarray, radius: float, objects: np.ndarray,
+                chainages: np.ndarray) -> None:
+    """Many equal chains at once: ``points`` (k, m, 3), one chain of m - 1 capsules per object, each
+    at a constant chainage (house connections run across the route)."""
+    k, m, _ = points.shape
+    buffers.cap_a.append(points[:, :-1].reshape(-1, 3))
+    buffers.cap_b.append(points[:, 1:].reshape(-1, 3))
+    buffers.cap_r.append(np.full(k * (m - 1), radius))
+    buffers.cap_object.append(np.repeat(objects, m - 1))
+    buffers.cap_chainage.append(np.repeat(np.column_stack([chainages, chainages]), m - 1, axis=0))
 
 
 def _box_axes(tangent: np.ndarray) -> np.ndarray:

@@ -149,34 +149,6 @@ def might_violate(excess: np.ndarray, uncertainty: np.ndarray) -> np.ndarray:
     return excess + uncertainty > CONTACT_TOLERANCE
 
 
-def separation(scene, contacts, mask=None):
-    """Witness-to-witness geometry of contact rows, without the part along the first capsule.
-
-    For two capsules the vector between the witnesses is reduced to its part
-    perpendicular to the first segment, so that two parallel chains offset along the
-    route (segment k against segment k + 2) are still seen side by side or stacked.
-
-    Returns
-    -------
-    lateral : (p, 3) float64, metres
-        Witness-to-witness vector (from i to j) without its component along capsule i.
-    horizontal_axis, vertical_axis : (p,) float64, metres
-        Horizontal and vertical length of ``lateral``.
-    """
-    rows = slice(None) if mask is None else mask
-    pairs = contacts.pairs[rows]
-    delta = contacts.witness_j[rows] - contacts.witness_i[rows]
-    if scene.n_capsules == 0:
-        return delta, np.hypot(delta[:, 0], delta[:, 1]), np.abs(delta[:, 2])
-    first = np.minimum(pairs[:, 0], scene.n_capsules - 1)
-    direction = scene.cap_b[first] - scene.cap_a[first]
-    length = np.linalg.norm(direction, axis=1)
-    unit = np.divide(direction, length[:, None], out=np.zeros_like(direction), where=length[:, None] > 0)
-    unit[pairs[:, 0] >= scene.n_capsules] = 0.0
-    lateral = delta - np.einsum("ij,ij->i", delta, unit)[:, None] * unit
-    return lateral, np.hypot(lateral[:, 0], lateral[:, 1]), np.abs(lateral[:, 2])
-
-
 def pair_uncertainty(scene, contacts, mask=None) -> np.ndarray:
     """How much the distance of each contact can grow or shrink within the position accuracy.
 
@@ -261,7 +233,7 @@ def pair_hits(rule, scene, contacts, mask, required, regime, entry, entries, unc
     kept_regime = regime[mask]
     along = ((kept_regime == PARALLEL) | (kept_regime == STACKED)) & (start <= end)
     start, end = np.where(along, start, point), np.where(along, end, point)
-    _, horizontal_axis, vertical_axis = separation(scene, contacts, mask)
+    horizontal_axis, vertical_axis = contacts.lateral_horizontal[mask], contacts.lateral_vertical[mask]
     radii = contacts.radius_i[mask] + contacts.radius_j[mask]
     is_pair = kept_regime != NOT_APPLICABLE
     kept_required = required[mask]

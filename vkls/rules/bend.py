@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vkls.geometry.scene import KIND_CODE
+from vkls.geometry.scene import KIND_CODE, KIND_NAMES
 from vkls.model import NetworkKind
 from vkls.rules.base import Hits, make_hits, might_violate
 from vkls.rules.text import at_chainage, metres, provenance
@@ -99,16 +99,16 @@ class BendRadiusRule:
         is_network = np.array([code in NETWORK_CODES for code in scene.object_kind[objects]], dtype=bool)
         before, objects, radius = before[is_network], objects[is_network], radius[is_network]
         entries: list = []
-        required = np.full(len(before), np.nan)
-        index = np.zeros(len(before), dtype=np.int64)
-        for row, obj in enumerate(objects):
-            entry = norms.get(f"networks.{scene.objects[obj].kind}.bend_factor")
-            if entry.value <= 0:
-                continue
-            if entry not in entries:
+        factor_by_code = np.zeros(len(KIND_NAMES))
+        entry_by_code = np.zeros(len(KIND_NAMES), dtype=np.int64)
+        for code, kind in enumerate(KIND_NAMES):
+            entry = norms.optional(f"networks.{kind}.bend_factor")
+            if entry is not None and entry.value > 0:
                 entries.append(entry)
-            required[row] = entry.value * 2 * scene.cap_r[before[row]]
-            index[row] = entries.index(entry)
+                factor_by_code[code], entry_by_code[code] = entry.value, len(entries) - 1
+        codes = scene.object_kind[objects]
+        required = np.where(factor_by_code[codes] > 0, factor_by_code[codes] * 2 * scene.cap_r[before], np.nan)
+        index = entry_by_code[codes]
         excess = np.nan_to_num(required, nan=-np.inf) - radius
         keep = might_violate(np.where(np.isfinite(excess), excess, -np.inf), np.zeros(len(excess)))
         chainage = scene.cap_chainage[before[keep], 1]

@@ -17,7 +17,7 @@ import numpy as np
 from vkls.geometry.scene import KIND_CODE, KIND_NAMES
 from vkls.model import RACK_KIND, NetworkKind
 from vkls.rules.base import (CROSSING, NOT_APPLICABLE, PARALLEL, STACKED, Hits, might_violate, pair_hits,
-                             pair_uncertainty, separation)
+                             pair_uncertainty)
 from vkls.rules.text import at_chainage, metres, provenance, relation
 
 
@@ -111,7 +111,7 @@ def classify(scene, contacts, norms) -> np.ndarray:
     (PARALLEL) unless their separation across the segments is mostly vertical (STACKED).
     """
     cos_limit = math.cos(math.radians(norms.number("clearance.parallel_angle")))
-    _, horizontal_axis, vertical_axis = separation(scene, contacts)
+    horizontal_axis, vertical_axis = contacts.lateral_horizontal, contacts.lateral_vertical
     side_by_side = contacts.abs_cos >= cos_limit
     regime = np.where(side_by_side, np.where(vertical_axis > horizontal_axis, STACKED, PARALLEL), CROSSING)
     both_capsules = contacts.pairs[:, 1] < scene.n_capsules

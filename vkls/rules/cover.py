@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from vkls.geometry.scene import KIND_NAMES
 from vkls.model import NetworkKind
 from vkls.rules.base import Hits, make_hits, might_violate
 from vkls.rules.text import at_chainage, metres, provenance
@@ -32,6 +33,20 @@ def _limit_hits(rule_id, scene, capsules, objects, value, limits, entries, entry
     return make_hits(rule_id, objects[keep], np.full(keep.sum(), -1), limits[keep], value[keep], excess[keep],
                      chainage[:, 0], chainage[:, 1], witness[keep], entry=entry_index[keep], entries=entries,
                      uncertainty=uncertainty[keep])
+
+
+def _per_kind(norms, scene, objects, key: str, entries: list) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the ``networks.<kind>.<key>`` value of the row's object kind (NaN where unset) and
+    its index in ``entries`` (appended to as needed)."""
+    by_code = np.full(len(KIND_NAMES), np.nan)
+    index_by_code = np.zeros(len(KIND_NAMES), dtype=np.int64)
+    for code, kind in enumerate(KIND_NAMES):
+        entry = norms.optional(f"networks.{kind}.{key}")
+        if entry is not None:
+            entries.append(entry)
+            by_code[code], index_by_code[code] = entry.value, len(entries) - 1
+    codes = scene.object_kind[objects]
+    return by_code[codes].copy(), index_by_code[codes].copy()
 
 
 class CoverDepthRule:
@@ -59,24 +74,14 @@ class CoverDepthRule:
         if len(capsules) == 0:
             return Hits.empty(self.id)
         shallowest, deepest, top_point, deep_point = self._values(scene, capsules)
-        kinds = [scene.objects[o].kind for o in objects]
-        on_rack = np.array([scene.objects[k].network in scene.rack_networks for k in objects], dtype=bool)
+        on_rack = np.array([o.network in scene.rack_networks for o in scene.objects], dtype=bool)[objects]
         entries: list = []
-
-        def lookup(key_of):
-            limits, index = np.full(len(capsules), np.nan), np.zeros(len(capsules), dtype=np.int64)
-            for row, kind in enumerate(kinds):
-                entry = norms.optional(key_of(row, kind))
-                if entry is None:
-                    continue
-                if entry not in entries:
-                    entries.append(entry)
-                limits[row], index[row] = entry.value, entries.index(entry)
-            return limits, index
-
-        minimum, min_index = lookup(lambda row, kind: "cover.rack_min" if on_rack[row]
-                                    else f"networks.{kind}.{self.key_min}")
-        maximum, max_index = lookup(lambda row, kind: f"networks.{kind}.{self.key_max}")
+        minimum, min_index = _per_kind(norms, scene, objects, self.key_min, entries)
+        maximum, max_index = _per_kind(norms, scene, objects, self.key_max, entries)
+        rack_min = norms.get("cover.rack_min")
+        if on_rack.any():
+            entries.append(rack_min)
+            minimum[on_rack], min_index[on_rack] = rack_min.value, len(entries) - 1
         uncertainty = scene.object_accuracy_z[objects]
         too_shallow = _limit_hits(self.id, scene, capsules, objects, shallowest, minimum, tuple(entries), min_index,
                                   True, top_point, uncertainty)

@@ -58,6 +58,8 @@ class Viewer:
     visible: dict = field(default_factory=dict)
     chainage: float = 0.0
     info: str = ""
+    conflicts_only: bool = False
+    font_scale: float = 1.0
 
     def groups(self) -> list[str]:
         """Layer groups present, in toggle order."""
@@ -89,6 +91,7 @@ class Viewer:
         set_section_plane(self.drawn, self.scene, self.chainage if cut else None)
         self.plotter.remove_actor("section-caps", render=False)
         self.plotter.remove_actor("section-frame", render=False)
+        self._refresh_labels()
         if not cut:
             return
         caps = section_caps(self.scene, self.chainage)
@@ -98,6 +101,23 @@ class Viewer:
             actor.SetVisibility(self.visible.get("networks", True))
         self.plotter.add_mesh(section_frame(self.street, self.scene, self.chainage), color="#333333", opacity=0.12,
                               name="section-frame", reset_camera=False, pickable=False)
+
+    def _refresh_labels(self) -> None:
+        """Labels only beyond the section plane (2D labels are not clipped by it)."""
+        from vkls.viewer.render import add_labels
+
+        for name in ("networks", "conflicts"):
+            actor = self.drawn.label_actors.pop(name, None)
+            if actor is not None:
+                self.plotter.remove_actor(actor, render=False)
+        self.plotter.subplot(0, 0)
+        window = (self.chainage, self.scene.alignment.length) if self.chainage > 0 else None
+        self.drawn.label_actors.update(add_labels(self.plotter, self.scene, self.conflicts, self.drawn.layers,
+                                                  conflicts_only=self.conflicts_only, label_range=window,
+                                                  font_scale=self.font_scale))
+        for group, name in GROUP_LABELS.items():
+            if name in self.drawn.label_actors:
+                self.drawn.label_actors[name].SetVisibility(self.visible.get(group, True))
 
     def describe(self, dataset, cell_id: int) -> str:
         """What a picked cell of ``dataset`` shows: a conflict's explanation or an object's label."""
@@ -189,14 +209,15 @@ def build_viewer(street, scene, conflicts, chainage: float | None = None, confli
     title = f"{street.name}: {len(conflicts)} conflict(s) - click an object or a red ball; slider: section plane"
     drawn = draw_scene(plotter, street, scene, conflicts, conflicts_only=conflicts_only, title=title,
                        font_scale=size[1] / 1000.0)
-    viewer = Viewer(plotter=plotter, drawn=drawn, street=street, scene=scene, conflicts=conflicts)
+    viewer = Viewer(plotter=plotter, drawn=drawn, street=street, scene=scene, conflicts=conflicts,
+                    conflicts_only=conflicts_only, font_scale=size[1] / 1000.0)
     set_camera(plotter, street, scene, "iso")
     _add_toggles(viewer, size)
     length = scene.alignment.length
     plotter.subplot(0, 0)
     plotter.add_slider_widget(lambda value: viewer.move_section(value), [0.0, length], value=chainage or 0.0,
-                              title="section plane at chainage (m); 0 = no cut", pointa=(0.05, 0.1),
-                              pointb=(0.7, 0.1), style="modern", fmt="%.1f", title_height=0.018)
+                              title="section plane at chainage (m); 0 = no cut", pointa=(0.05, 0.14),
+                              pointb=(0.7, 0.14), style="modern", fmt="%.1f", title_height=0.018)
     viewer.move_section(chainage or 0.0)
     plotter.track_click_position(lambda position: viewer.pick(*position[:2]), side="left", viewport=True)
     viewer.show_info("Click a cable, pipe, rack part, tree or red conflict ball to see what it is.")
@@ -208,14 +229,13 @@ def _add_toggles(viewer: Viewer, size: tuple[int, int]) -> None:
     plotter = viewer.plotter
     width, height = size
     box = max(16, round(22 * height / 1000))
-    panel_left = width * 3 / 4 + 12
     plotter.subplot(0, 1)
     groups = viewer.groups()
     for n, group in enumerate(groups):
         y = 14 + (len(groups) - 1 - n) * (box + 8)
         viewer.visible[group] = True
         plotter.add_checkbox_button_widget(lambda state, g=group: viewer.set_group_visible(g, state), value=True,
-                                           position=(panel_left, y), size=box, border_size=2, color_on="#2b6cb0",
+                                           position=(12, y), size=box, border_size=2, color_on="#2b6cb0",
                                            color_off="#dddddd", background_color="#888888")
         plotter.add_text(GROUP_TITLES.get(group, group), position=(box + 24, y + box * 0.15),
                          font_size=max(7, round(9 * height / 1000)), color="black", name=f"toggle-{group}")

@@ -603,21 +603,23 @@ def section_caps(scene, chainage: float, sides: int = 32):
     return mesh
 
 
-def network_label_points(scene) -> tuple[np.ndarray, list]:
+def network_label_points(scene, chainage_range: tuple[float, float] | None = None) -> tuple[np.ndarray, list]:
     """One label per network main, spread along the route so labels of stacked networks do not overlap.
+
+    ``chainage_range``: spread the labels over this part of the route only.
 
     Returns
     -------
     points : (p, 3) float64 (local), labels : list of str (``W1 W``: id and kind code)
     """
     mains = [(n, obj) for n, obj in enumerate(scene.objects) if obj.role == "main"]
-    length = scene.alignment.length
+    lo, hi = chainage_range if chainage_range is not None else (0.0, scene.alignment.length)
     points, labels = [], []
     for rank, (n, obj) in enumerate(mains):
         rows = np.flatnonzero(scene.cap_object == n)
         if len(rows) == 0:
             continue
-        target = length * (rank + 1) / (len(mains) + 1)
+        target = lo + (hi - lo) * (rank + 1) / (len(mains) + 1)
         mid = scene.cap_chainage[rows].mean(axis=1)
         row = rows[int(np.argmin(np.abs(mid - target)))]
         points.append((scene.cap_a[row] + scene.cap_b[row]) / 2)

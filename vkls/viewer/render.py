@@ -32,6 +32,9 @@ NETWORK_LABEL_FONT, CONFLICT_LABEL_FONT, LEGEND_FONT = 13, 13, 13
 BACKGROUND = "white"
 #: Section renders show this much of the street behind the section plane (metres).
 SECTION_SLAB = 8.0
+#: Anti-aliasing of offscreen renders ("msaa", "ssaa" or None). EGL/OSMesa builds of VTK have no
+#: FXAA and their SSAA renders several times over; MSAA is cheap where the driver has it.
+ANTI_ALIASING = "msaa"
 #: Relative widths of the street viewport and the legend panel.
 PANEL_WEIGHTS = (3, 1)
 
@@ -118,31 +121,8 @@ def draw_scene(plotter, street, scene, conflicts, conflicts_only: bool = False, 
     actors: dict[str, list] = {}
     for layer in layers:
         actors[layer.key] = _add_layer(plotter, layer)
-    label_actors = {}
-    if labels:
-        points, texts = network_label_points(scene)
-        if conflicts_only:
-            from vkls.viewer.meshes import involved_objects
-
-            keep_ids = {scene.objects[i].id for i in involved_objects(scene, conflicts)}
-            chosen = [n for n, t in enumerate(texts) if t.split(" ")[0] in keep_ids]
-            points, texts = points[chosen], [texts[n] for n in chosen]
-        if len(texts):
-            label_actors["networks"] = plotter.add_point_labels(
-                points, texts, font_size=round(NETWORK_LABEL_FONT * font_scale), shape_opacity=0.75,
-                shape_color="white", text_color="black", show_points=False, always_visible=True,
-                name="network-labels", bold=False, margin=2)
-        marks = next((layer.extra["marks"] for layer in layers if layer.key == "conflicts"), None)
-        if marks is not None and label_range is not None:
-            from vkls.viewer.meshes import conflict_marks
-
-            shown = [c for c in conflicts if c.chainage_end >= label_range[0] and c.chainage_start <= label_range[1]]
-            marks = conflict_marks(scene, shown, chainage_window=label_range) if shown else None
-        if marks is not None and len(marks.labels):
-            label_actors["conflicts"] = plotter.add_point_labels(
-                marks.label_points, marks.labels, font_size=round(CONFLICT_LABEL_FONT * font_scale),
-                shape_opacity=0.9, shape_color=CONFLICT_COLOUR, text_color="white", show_points=False,
-                always_visible=True, name="conflict-labels", bold=True, margin=3)
+    label_actors = add_labels(plotter, scene, conflicts, layers, conflicts_only=conflicts_only,
+                              label_range=label_range, font_scale=font_scale) if labels else {}
     if legend:
         add_legend_panel(plotter, legend_entries(layers))
     if title:
@@ -150,6 +130,38 @@ def draw_scene(plotter, street, scene, conflicts, conflicts_only: bool = False, 
                          name="title")
     planes = _shared_clip_plane(actors)
     return DrawnScene(plotter=plotter, layers=layers, actors=actors, label_actors=label_actors, clip_planes=planes)
+
+
+def add_labels(plotter, scene, conflicts, layers, conflicts_only: bool = False,
+               label_range: tuple[float, float] | None = None, font_scale: float = 1.0) -> dict:
+    """Network labels (``id code``) and conflict labels; returns their actors by name.
+
+    ``label_range``: only conflicts whose stretch meets this chainage range, and network labels
+    spread over it (section views and the viewer's section plane).
+    """
+    from vkls.viewer.meshes import conflict_marks, involved_objects
+
+    label_actors = {}
+    points, texts = network_label_points(scene, label_range)
+    if conflicts_only:
+        keep_ids = {scene.objects[i].id for i in involved_objects(scene, conflicts)}
+        chosen = [n for n, t in enumerate(texts) if t.split(" ")[0] in keep_ids]
+        points, texts = points[chosen], [texts[n] for n in chosen]
+    if len(texts):
+        label_actors["networks"] = plotter.add_point_labels(
+            points, texts, font_size=round(NETWORK_LABEL_FONT * font_scale), shape_opacity=0.75,
+            shape_color="white", text_color="black", show_points=False, always_visible=True,
+            name="network-labels", bold=False, margin=2, reset_camera=False)
+    shown = conflicts
+    if label_range is not None:
+        shown = [c for c in conflicts if c.chainage_end >= label_range[0] and c.chainage_start <= label_range[1]]
+    marks = conflict_marks(scene, shown, chainage_window=label_range) if shown else None
+    if marks is not None and len(marks.labels):
+        label_actors["conflicts"] = plotter.add_point_labels(
+            marks.label_points, marks.labels, font_size=round(CONFLICT_LABEL_FONT * font_scale),
+            shape_opacity=0.9, shape_color=CONFLICT_COLOUR, text_color="white", show_points=False,
+            always_visible=True, name="conflict-labels", bold=True, margin=3, reset_camera=False)
+    return label_actors
 
 
 def legend_entries(layers: list) -> list[tuple[str, str, str | None]]:
@@ -222,8 +234,7 @@ def _add_layer(plotter, layer: Layer) -> list:
         if layer.band_colour is not None:
             actor = plotter.add_mesh(layer.mesh, scalars="band", cmap=[layer.colour, layer.band_colour],
                                      clim=[0, 1], preference="cell", interpolate_before_map=False, **options)
-        elif layer.mesh.n_cells and layer.mesh.get_cell(0).type.name in ("LINE", "POLY_LINE") and \
-                not layer.mesh.n_faces_strict:
+        elif layer.mesh.GetNumberOfLines() and not layer.mesh.GetNumberOfPolys():
             actor = plotter.add_mesh(layer.mesh, color=layer.colour, line_width=layer.line_width, **options)
         else:
             actor = plotter.add_mesh(layer.mesh, color=layer.colour, **options)
@@ -312,7 +323,7 @@ def set_camera(plotter, street, scene, view: str, chainage: float | None = None)
                                    (-normal[0], -normal[1], 0.0)]
         plotter.enable_parallel_projection()
         plotter.reset_camera()
-        plotter.camera.zoom(1.25)
+        plotter.camera.zoom(1.1)
         return
     direction = np.array([-0.45 * along[0] + 0.9 * normal[0], -0.45 * along[1] + 0.9 * normal[1], 0.9])
     direction /= np.linalg.norm(direction)
@@ -376,7 +387,8 @@ def render_image(street, scene, conflicts, view: str = "iso", chainage: float | 
                 plotter.add_mesh(caps, scalars="rgb", rgb=True, name="section-caps", reset_camera=False)
             _section_labels(plotter, scene, chainage, font_scale)
         set_camera(plotter, street, scene, view, chainage)
-        plotter.enable_anti_aliasing("fxaa")
+        if ANTI_ALIASING:
+            plotter.enable_anti_aliasing(ANTI_ALIASING)
         image = plotter.screenshot(None, return_img=True)
     finally:
         plotter.close()
