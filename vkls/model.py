@@ -181,6 +181,8 @@ class Tree:
     root_barrier : bool
         A root barrier (wortelscherm) or root-guiding screen protects the networks: the
         trunk distance drops to the barrier value and root-zone intrusion is not reported.
+    xy : (float, float) or None, metres RD New
+        Position of a tree on a map (existing networks); streets use chainage and offset.
     """
 
     id: str
@@ -190,6 +192,7 @@ class Tree:
     trunk_diameter: float
     crown_radius: float
     root_barrier: bool = False
+    xy: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -262,3 +265,65 @@ class Street:
             if network.id == network_id:
                 return network
         raise KeyError(network_id)
+
+    def describe(self) -> str:
+        """One line for report headers."""
+        return f"{self.arrangement.value}, {_polyline_length(self.route.xy):.1f} m of route"
+
+
+@dataclass(frozen=True)
+class Utility:
+    """A cable or pipe with its own course: an existing network as a map delivers it (KLIC).
+
+    Attributes
+    ----------
+    id : str
+    kind : NetworkKind
+    owner : str
+    diameter : float, metres
+    points : (n, 3) float64
+        RD New x, y (metres) and the depth of the axis below the ground surface (metres,
+        positive down; a cover depth plus the radius).
+    accuracy_xy, accuracy_depth : float, metres
+        Position uncertainty (KLIC classes).
+    group : str
+        Utilities of one group are never paired: a cable and the duct or sleeve it lies in.
+    status : str
+        ``in use``, ``out of use`` or ``orphan``.
+    label : str
+        Plain words for reports (type, theme, owner).
+    """
+
+    id: str
+    kind: NetworkKind
+    owner: str
+    diameter: float
+    points: np.ndarray
+    accuracy_xy: float = 0.0
+    accuracy_depth: float = 0.0
+    group: str = ""
+    status: str = "in use"
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class NetworkMap:
+    """Existing networks without a designed cross-section (a KLIC delivery, a GIS layer).
+
+    The ground surface is the depth reference: z = -depth in the scene.
+    """
+
+    name: str
+    source: str
+    utilities: tuple[Utility, ...]
+    trees: tuple[Tree, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """One line for report headers."""
+        length = sum(_polyline_length(u.points[:, :2]) for u in self.utilities)
+        return f"existing networks, {len(self.utilities)} cables and pipes, {length / 1000:.2f} km"
+
+
+def _polyline_length(xy: np.ndarray) -> float:
+    return float(np.hypot(*np.diff(np.asarray(xy)[:, :2], axis=0).T).sum()) if len(xy) > 1 else 0.0

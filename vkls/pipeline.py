@@ -10,7 +10,7 @@ import numpy as np
 from vkls import __version__
 from vkls.conflicts import RUN_JOIN_FACTOR, Conflict, group_hits
 from vkls.geometry.contacts import Contacts, find_contacts
-from vkls.geometry.scene import Scene, build_scene
+from vkls.geometry.scene import Scene, build_map_scene, build_scene
 from vkls.io.baseline import apply_baseline, read_baseline
 from vkls.io.street_toml import read_street
 from vkls.model import Street
@@ -53,6 +53,17 @@ class CheckResult:
             "trees": self.scene.n_cylinders, "candidate_pairs": int(len(self.contacts.pairs)),
             "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
         }
+
+
+def run_step(scene: Scene) -> float:
+    """Largest step between the hits of one pair along a run, metres: the segment length (or the
+    spacing of rack uprights) of a street; the longest segment of a map (clipped to 50 m)."""
+    if scene.has_section:
+        street = scene.street
+        return max(street.segment_length, street.rack.post_spacing if street.rack else 0.0)
+    if scene.n_capsules == 0:
+        return 1.0
+    return float(min(50.0, np.linalg.norm(scene.cap_b - scene.cap_a, axis=1).max()))
 
 
 def broad_phase_margins(scene: Scene, norms: Norms, rules: list) -> np.ndarray:
@@ -102,28 +113,40 @@ def check(path: str, norm_files: tuple[str, ...] | list[str] = (), baseline: str
     """
     clock = time.perf_counter()
     norms = load_norms(tuple(norm_files))
-    street = read_street(path, norms)
+    model = read_input(path, norms)
     earlier = read_baseline(baseline) if baseline else None
     seconds = {"read": time.perf_counter() - clock}
-    result = check_street(street, norms, seconds)
+    result = check_street(model, norms, seconds)
     if earlier is None:
         return result
     marked, resolved = apply_baseline(result.conflicts, earlier)
     return replace(result, conflicts=marked, resolved=resolved, baseline_file=baseline)
 
 
-def check_street(street: Street, norms: Norms, seconds: dict | None = None, rules: list | None = None) -> CheckResult:
-    """Check an already-read street (see :func:`check`); ``rules`` defaults to every rule."""
+MAP_SUFFIXES = (".zip", ".xml", ".gml")
+
+
+def read_input(path: str, norms: Norms):
+    """A street file (TOML) as a Street; a KLIC delivery (zip, GML) as a NetworkMap."""
+    if str(path).lower().endswith(MAP_SUFFIXES):
+        from vkls.io.klic import read_klic
+
+        return read_klic(path, norms)
+    return read_street(path, norms)
+
+
+def check_street(street, norms: Norms, seconds: dict | None = None, rules: list | None = None) -> CheckResult:
+    """Check an already-read Street or NetworkMap (see :func:`check`); ``rules`` defaults to every rule."""
     seconds = dict(seconds or {})
     clock = time.perf_counter()
-    scene = build_scene(street, norms)
+    scene = build_scene(street, norms) if isinstance(street, Street) else build_map_scene(street, norms)
     seconds["scene"] = time.perf_counter() - clock
     rules = default_rules() if rules is None else rules
     clock = time.perf_counter()
     contacts = find_contacts(scene, broad_phase_margins(scene, norms, rules)[scene.primitive_object])
     seconds["engine"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    join_gap = RUN_JOIN_FACTOR * max(street.segment_length, street.rack.post_spacing if street.rack else 0.0)
+    join_gap = RUN_JOIN_FACTOR * run_step(scene)
     found = {rule.id: group_hits(rule.evaluate(scene, contacts, norms), scene, rule, join_gap) for rule in rules}
     conflicts = [c for rule in rules for c in drop_superseded(found, rule)]
     conflicts.sort(key=lambda c: (c.chainage_start, c.rule, c.objects[0], c.objects[1] or "", c.id))

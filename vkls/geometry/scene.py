@@ -113,13 +113,20 @@ class Scene:
     objects : tuple of SceneObject
     object_group : (o,) int64; object_kind : (o,) int64 (codes of ``KIND_NAMES``)
     object_accuracy_xy, object_accuracy_z : (o,) float64, metres
-    alignment : Alignment
+    alignment : Alignment or None
+        The route of a street; None for a map of existing networks.
     placements : dict network id -> Placement
     rack_parts : list of RackPart (section view)
     rack_networks : frozenset of str
         Ids of the networks that lie on rack levels.
-    street : Street
-        The model the scene was built from (section-level rules read it).
+    street : Street or NetworkMap
+        The model the scene was built from (section-level rules read a Street).
+    origin : (2,) float64, metres RD New
+        Subtracted from all x, y.
+    ground_level : float, metres
+        Height of the ground surface in z (NAP for a street; 0 for a map, where z = -depth).
+    chainage_along : {"route", "object"}
+        Chainage of a street is measured along its route; on a map along each object itself.
     """
 
     cap_a: np.ndarray
@@ -146,7 +153,15 @@ class Scene:
     placements: dict
     rack_parts: list
     rack_networks: frozenset
-    street: Street
+    street: object
+    origin: np.ndarray
+    ground_level: float
+    chainage_along: str = "route"
+
+    @property
+    def has_section(self) -> bool:
+        """True for a designed street (route + cross-section), False for a map of existing networks."""
+        return self.alignment is not None
 
     @property
     def n_capsules(self) -> int:
@@ -173,7 +188,7 @@ class Scene:
     def to_world(self, xyz: np.ndarray) -> np.ndarray:
         """Local coordinates -> RD New x, y and NAP z, metres. ``xyz``: (k, 3)."""
         out = np.array(xyz, dtype=np.float64, copy=True)
-        out[..., :2] += self.alignment.origin
+        out[..., :2] += self.origin
         return out
 
 
@@ -421,7 +436,10 @@ def _stack(parts: list, shape: tuple, dtype=np.float64) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate(parts).astype(dtype, copy=False))
 
 
-def _freeze(buffers: _Buffers, objects, alignment, placements, parts, street) -> Scene:
+def _freeze(buffers: _Buffers, objects, alignment, placements, parts, street, origin=None, ground_level=None,
+            chainage_along="route") -> Scene:
+    if alignment is None:
+        return _scene_from_buffers(buffers, objects, street, origin, ground_level, chainage_along)
     return Scene(
         cap_a=_stack(buffers.cap_a, (0, 3)), cap_b=_stack(buffers.cap_b, (0, 3)),
         cap_r=_stack(buffers.cap_r, (0,)), cap_object=_stack(buffers.cap_object, (0,), np.int64),
@@ -439,5 +457,78 @@ def _freeze(buffers: _Buffers, objects, alignment, placements, parts, street) ->
         object_accuracy_z=np.array([o.accuracy_z for o in objects], dtype=np.float64),
         alignment=alignment, placements=placements, rack_parts=parts,
         rack_networks=frozenset(i for level in (street.rack.levels if street.rack else ()) for i in level.networks),
-        street=street,
+        street=street, origin=alignment.origin, ground_level=alignment.ground_level,
     )
+
+
+def _scene_from_buffers(buffers, objects, street, origin, ground_level, chainage_along) -> Scene:
+    """A scene without a route (a map of existing networks)."""
+    return Scene(
+        cap_a=_stack(buffers.cap_a, (0, 3)), cap_b=_stack(buffers.cap_b, (0, 3)),
+        cap_r=_stack(buffers.cap_r, (0,)), cap_object=_stack(buffers.cap_object, (0,), np.int64),
+        cap_chainage=_stack(buffers.cap_chainage, (0, 2)),
+        box_c=_stack(buffers.box_c, (0, 3)), box_h=_stack(buffers.box_h, (0, 3)),
+        box_axes=_stack(buffers.box_axes, (0, 3, 3)), box_object=_stack(buffers.box_object, (0,), np.int64),
+        box_chainage=_stack(buffers.box_chainage, (0, 2)),
+        cyl_xy=_stack(buffers.cyl_xy, (0, 2)), cyl_z=_stack(buffers.cyl_z, (0, 2)),
+        cyl_r=_stack(buffers.cyl_r, (0,)), cyl_object=_stack(buffers.cyl_object, (0,), np.int64),
+        cyl_chainage=_stack(buffers.cyl_chainage, (0, 2)),
+        objects=tuple(objects),
+        object_group=np.array([o.group for o in objects], dtype=np.int64),
+        object_kind=np.array([KIND_CODE[o.kind] for o in objects], dtype=np.int64),
+        object_accuracy_xy=np.array([o.accuracy_xy for o in objects], dtype=np.float64),
+        object_accuracy_z=np.array([o.accuracy_z for o in objects], dtype=np.float64),
+        alignment=None, placements={}, rack_parts=[], rack_networks=frozenset(), street=street,
+        origin=np.asarray(origin, dtype=np.float64), ground_level=float(ground_level), chainage_along=chainage_along,
+    )
+
+
+def build_map_scene(network_map, norms: Norms) -> Scene:
+    """The scene of existing networks: every utility a chain of capsules along its own course.
+
+    z is minus the depth below the ground surface (the ground is the reference, z = 0).
+    Chainage is measured along each object. Utilities of one group (a cable and its duct)
+    share a group and are never paired; trees become a trunk axis and a root zone.
+
+    Parameters
+    ----------
+    network_map : NetworkMap
+    norms : Norms
+    """
+    buffers = _Buffers()
+    objects: list[SceneObject] = []
+    groups: dict[str, int] = {}
+    all_xy = [u.points[:, :2] for u in network_map.utilities] + [np.array([t.xy]) for t in network_map.trees if t.xy]
+    origin = np.floor(np.concatenate(all_xy).min(axis=0)) if all_xy else np.zeros(2)
+
+    def add_object(obj_id, kind, role, label, group_key, network=None, size_class=None, accuracy=(0.0, 0.0)) -> int:
+        group = groups.setdefault(group_key, len(groups))
+        objects.append(SceneObject(obj_id, kind, role, label, group, network, size_class, *accuracy))
+        return len(objects) - 1
+
+    for utility in network_map.utilities:
+        points = np.column_stack([utility.points[:, :2] - origin, -utility.points[:, 2]])
+        label = utility.label or f"{utility.kind.label} {utility.id} ({utility.owner})"
+        obj = add_object(utility.id, utility.kind.value, "main", label, utility.group or utility.id, utility.id,
+                         accuracy=(utility.accuracy_xy, utility.accuracy_depth))
+        along = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
+        _add_chain(buffers, points, utility.diameter / 2, obj, along)
+    rootable = norms.number("trees.rootable_depth")
+    for tree in network_map.trees:
+        xy = np.asarray(tree.xy, dtype=np.float64) - origin
+        trunk = add_object(tree.id, TREE_KIND, "trunk with root barrier" if tree.root_barrier else "trunk",
+                           f"tree {tree.id} (class {tree.size_class})", f"tree:{tree.id}", size_class=tree.size_class)
+        _add_capsule(buffers, [*xy, 0.0], [*xy, -TRUNK_AXIS_DEPTH], 0.0, trunk, (0.0, 0.0))
+        radius = max(tree.crown_radius + norms.number("trees.root_zone_margin"),
+                     norms.number("trees.root_zone_dbh_factor") * tree.trunk_diameter)
+        roots = add_object(f"{tree.id}/roots", ROOT_ZONE_KIND,
+                           "root zone behind a barrier" if tree.root_barrier else "root zone",
+                           f"root zone of tree {tree.id} (radius {radius:.1f} m, {rootable:.1f} m deep)",
+                           f"tree:{tree.id}", size_class=tree.size_class)
+        buffers.cyl_xy.append(xy.reshape(1, 2))
+        buffers.cyl_z.append(np.array([[-rootable, 0.0]]))
+        buffers.cyl_r.append(np.array([radius]))
+        buffers.cyl_object.append(np.array([roots]))
+        buffers.cyl_chainage.append(np.array([[0.0, 0.0]]))
+    return _freeze(buffers, objects, None, {}, [], network_map, origin=origin, ground_level=0.0,
+                   chainage_along="object")

@@ -19,8 +19,9 @@ def report_json(result) -> str:
     """The check result as JSON text: ``{"vkls": ..., "street": ..., "summary": ..., "conflicts": [...]}``."""
     document = {
         "vkls": {"version": result.version, "norms": list(result.norm_files)},
-        "street": {"name": result.street.name, "file": result.street.source,
-                   "arrangement": result.street.arrangement.value, "length": round(result.scene.alignment.length, 3)},
+        "street": {"name": result.street.name, "file": result.street.source, "description": result.street.describe(),
+                   **({"arrangement": result.street.arrangement.value, "length": round(result.scene.alignment.length, 3)}
+                      if result.scene.has_section else {"arrangement": "existing networks"})},
         "summary": result.summary(),
         "conflicts": [c.as_dict() for c in result.conflicts],
     }
@@ -46,8 +47,7 @@ def report_table(result, width: int | None = None) -> str:
     """A plain-text report: certain conflicts, then possible ones (position uncertainty), each
     as a table followed by the explanations; resolved conflicts against a baseline; the summary."""
     width = width or max(80, min(160, shutil.get_terminal_size((120, 20)).columns))
-    lines = [f"vkls check: {result.street.name} ({result.street.arrangement.value}, "
-             f"{result.scene.alignment.length:.1f} m of route)", ""]
+    lines = [f"vkls check: {result.street.name} ({result.street.describe()})", ""]
     with_baseline = bool(result.baseline_file)
     sections = (("Conflicts", [c for c in result.conflicts if c.certainty == "certain"]),
                 ("Possible conflicts (they hold for some positions within the objects' position accuracy)",

@@ -50,6 +50,8 @@ class AccessRule:
         return trenches
 
     def evaluate(self, scene, contacts, norms) -> Hits:
+        if not scene.has_section:  # a map of existing networks has no designed cross-section
+            return Hits.empty(self.id)
         street = scene.street
         mains = main_object_index(scene)
         entry_room, entry_width = norms.get("access.working_room"), norms.get("access.trench_width")

@@ -229,9 +229,11 @@ def pair_hits(rule, scene, contacts, mask, required, regime, entry, entries, unc
     # between two capsules, the one with the longer chainage range (the main, not its crossing connection)
     capsule_i, capsule_j = pairs[:, 0] < scene.n_capsules, pairs[:, 1] < scene.n_capsules
     longer_is_i = np.where(capsule_i & capsule_j, (ci[:, 1] - ci[:, 0]) >= (cj[:, 1] - cj[:, 0]), capsule_i)
+    if scene.chainage_along == "object":  # each object has its own chainage: always measure along object a
+        longer_is_i = np.where(capsule_i & capsule_j, ~swap, capsule_i)
     point = np.where(longer_is_i, witness_chainage(scene, pairs[:, 0], wi), witness_chainage(scene, pairs[:, 1], wj))
     kept_regime = regime[mask]
-    along = ((kept_regime == PARALLEL) | (kept_regime == STACKED)) & (start <= end)
+    along = ((kept_regime == PARALLEL) | (kept_regime == STACKED)) & (start <= end) & (scene.chainage_along == "route")
     start, end = np.where(along, start, point), np.where(along, end, point)
     horizontal_axis, vertical_axis = contacts.lateral_horizontal[mask], contacts.lateral_vertical[mask]
     radii = contacts.radius_i[mask] + contacts.radius_j[mask]

@@ -61,7 +61,7 @@ class CoverDepthRule:
         return np.zeros(len(scene.objects))
 
     def _values(self, scene, capsules):
-        ground = scene.alignment.ground_level
+        ground = scene.ground_level
         z_a, z_b, r = scene.cap_a[capsules, 2], scene.cap_b[capsules, 2], scene.cap_r[capsules]
         shallow_top = np.maximum(z_a, z_b) + r
         deep_top = np.minimum(z_a, z_b) + r
@@ -110,7 +110,7 @@ class SewerInvertRule(CoverDepthRule):
         capsules, objects = capsules[sewer], objects[sewer]
         if len(capsules) == 0:
             return Hits.empty(self.id)
-        ground = scene.alignment.ground_level
+        ground = scene.ground_level
         z_a, z_b, r = scene.cap_a[capsules, 2], scene.cap_b[capsules, 2], scene.cap_r[capsules]
         high_invert, low_invert = ground - (np.maximum(z_a, z_b) - r), ground - (np.minimum(z_a, z_b) - r)
         point = (scene.cap_a[capsules] + scene.cap_b[capsules]) / 2

@@ -29,6 +29,8 @@ class OrderRule:
         return np.zeros(len(scene.objects))
 
     def evaluate(self, scene, contacts, norms) -> Hits:
+        if not scene.has_section:  # a map of existing networks has no designed cross-section
+            return Hits.empty(self.id)
         street = scene.street
         mains = main_object_index(scene)
         rows: list[tuple] = []  # (network a, network b, required, actual, entry, what)

@@ -32,7 +32,7 @@ class ReservationRule:
         return np.zeros(len(scene.objects))
 
     def evaluate(self, scene, contacts, norms) -> Hits:
-        if not scene.street.reservations:
+        if not scene.has_section or not scene.street.reservations:
             return Hits.empty(self.id)
         objects = scene.primitive_object
         obj_i, obj_j = objects[contacts.pairs[:, 0]], objects[contacts.pairs[:, 1]]

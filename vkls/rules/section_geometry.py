@@ -35,7 +35,7 @@ def rect_overlap(a: tuple[float, float, float, float], b: tuple[float, float, fl
 def section_point(scene, chainage: float, offset: float, depth: float) -> np.ndarray:
     """Local 3D point at (chainage, offset, depth)."""
     xy = scene.alignment.place(np.array([chainage]), np.array([offset]))[0]
-    return np.array([xy[0], xy[1], scene.alignment.ground_level - depth])
+    return np.array([xy[0], xy[1], scene.ground_level - depth])
 
 
 def main_object_index(scene) -> dict[str, int]:
