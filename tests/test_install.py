@@ -18,8 +18,8 @@ def test_installed_vkls_finds_its_norms_from_any_folder(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
                          check=True)
     found = json.loads(out.stdout)
-    assert found["files"] == ["clearance.toml", "networks.toml", "placement.toml", "rules.toml", "thermal.toml",
-                              "trees.toml"]
+    assert found["files"] == ["clearance.toml", "compare.toml", "networks.toml", "placement.toml", "rules.toml",
+                              "thermal.toml", "trees.toml"]
     package_dir = Path(found["package"]).parent
     if REPO not in package_dir.parents and package_dir != REPO / "vkls":
         # a regular (non-editable) install: the norms must sit inside the installed package

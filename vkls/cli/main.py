@@ -6,6 +6,7 @@ import click
 
 from vkls import __version__
 from vkls.cli.check_cmd import check_command
+from vkls.cli.compare_cmd import compare_command
 from vkls.cli.norms_cmd import norms_group
 from vkls.cli.render_cmd import render_command
 from vkls.cli.section_cmd import section_command
@@ -25,6 +26,7 @@ def cli():
 
 cli.add_command(check_command)
 cli.add_command(norms_group)
+cli.add_command(compare_command)
 cli.add_command(view_command)
 cli.add_command(render_command)
 cli.add_command(section_command)

@@ -33,6 +33,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
     try:
         with os.fdopen(handle, mode, **({} if binary else {"encoding": encoding, "newline": newline})) as stream:
             yield stream
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes files private; a report is an ordinary file
         os.replace(temporary, target)
     except BaseException:
         try:
@@ -40,3 +41,10 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
         except FileNotFoundError:
             pass
         raise
+
+
+def _umask() -> int:
+    """The process's file-creation mask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -23,11 +23,13 @@ from vkls.model import RACK_KIND, NetworkKind
 STATUSES = ("normative", "practitioner", "local")
 WILDCARD = "*"
 PAIR_KINDS = frozenset({k.value for k in NetworkKind} | {RACK_KIND, WILDCARD})
-SECTIONS = ("clearance", "thermal", "networks", "placement", "trees", "cover", "access", "duplicates", "order")
+SECTIONS = ("clearance", "thermal", "networks", "placement", "trees", "cover", "access", "duplicates", "order",
+            "digging")
 NETWORK_KEYS = ("diameter", "cover", "connection_diameter", "connection_facade_depth", "cover_min", "cover_max",
                 "bend_factor", "invert_min", "invert_max")
 REQUIRED_NETWORK_KEYS = NETWORK_KEYS[:7]
-DEFAULT_FILES = ("clearance.toml", "thermal.toml", "networks.toml", "placement.toml", "trees.toml", "rules.toml")
+DEFAULT_FILES = ("clearance.toml", "thermal.toml", "networks.toml", "placement.toml", "trees.toml", "rules.toml",
+                 "compare.toml")
 
 
 @dataclass(frozen=True)
@@ -332,7 +334,8 @@ def _validate_key(path: str, place: str) -> None:
         if len(parts) != 3 or parts[1] not in {k.value for k in NetworkKind} or parts[2] not in NETWORK_KEYS:
             raise InputError(f"unknown key; expected networks.<kind>.<{'|'.join(NETWORK_KEYS)}> with a kind "
                              f"from {', '.join(k.value for k in NetworkKind)}", source=path, place=place)
-    if parts[0] == "placement" and len(parts) == 3 and parts[1] in ("strip_width", "carriageway_fraction"):
+    if parts[0] in ("placement", "digging") and len(parts) == 3 and parts[1] in ("strip_width", "carriageway_fraction",
+                                                                                 "share"):
         if parts[2] not in {k.value for k in NetworkKind}:
             raise InputError(f"unknown network kind '{parts[2]}'", source=path, place=place)
 

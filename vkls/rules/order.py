@@ -4,7 +4,8 @@
   from the facade outward in ``placement.sidewalk_order`` (configurable per municipality).
   Neighbours out of order are reported.
 - Vertical: networks on the rack should lie top to bottom in ``placement.vkls_order``
-  (telecom on top, heat at the bottom). Networks on consecutive levels out of order are reported.
+  (telecom on top, heat at the bottom). Networks on consecutive levels of one half of the
+  rack out of order are reported.
 - Combinations: ``[[order.rack_exclusion]]`` names kinds that may not share a VKLS rack.
 """
 
@@ -48,7 +49,9 @@ class OrderRule:
         vrank = {kind: i for i, kind in enumerate(vertical.value)}
         if street.rack is not None:
             levels = [lv for lv in street.rack.levels if lv.networks]
-            for upper, lower in zip(levels, levels[1:]):
+            for upper, lower in ((u, w) for side in ("street", "facade")  # the order holds within each half
+                                 for half in [[lv for lv in levels if lv.side == side]]
+                                 for u, w in zip(half, half[1:])):
                 for a in (street.network(i) for i in upper.networks):
                     for b in (street.network(i) for i in lower.networks):
                         if vrank.get(a.kind.value, -1) > vrank.get(b.kind.value, len(vrank)):
