@@ -32,3 +32,12 @@ def test_console_script_runs_a_sample(tmp_path):
                             cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 1, result.stderr
     assert json.loads(result.stdout)["summary"]["conflicts"] > 0
+
+
+def test_every_subpackage_is_declared_for_installation():
+    # a package missing from pyproject's list works from the source tree but not when installed
+    import tomllib
+
+    declared = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    on_disk = {".".join(p.relative_to(REPO).parent.parts) for p in (REPO / "vkls").rglob("__init__.py")}
+    assert on_disk <= declared, on_disk - declared
