@@ -258,7 +258,7 @@ def build_scene(street: Street, norms: Norms) -> Scene:
     for reservation in street.reservations:
         _add_reservation(buffers, add_object, alignment, reservation, street.segment_length)
 
-    return _freeze(buffers, objects, alignment, placements, parts, street)
+    return _freeze(buffers, objects, street, alignment.origin, alignment.ground_level, alignment, placements, parts)
 
 
 def connection_path(main_offset: float, main_axis_depth: float, spec, sewer: bool, free_strip: float,
@@ -436,10 +436,10 @@ def _stack(parts: list, shape: tuple, dtype=np.float64) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate(parts).astype(dtype, copy=False))
 
 
-def _freeze(buffers: _Buffers, objects, alignment, placements, parts, street, origin=None, ground_level=None,
-            chainage_along="route") -> Scene:
-    if alignment is None:
-        return _scene_from_buffers(buffers, objects, street, origin, ground_level, chainage_along)
+def _freeze(buffers: _Buffers, objects, street, origin, ground_level: float, alignment: Alignment | None = None,
+            placements=None, parts=(), chainage_along: str = "route") -> Scene:
+    """Stack the growable buffers into the scene's flat arrays."""
+    rack = getattr(street, "rack", None)
     return Scene(
         cap_a=_stack(buffers.cap_a, (0, 3)), cap_b=_stack(buffers.cap_b, (0, 3)),
         cap_r=_stack(buffers.cap_r, (0,)), cap_object=_stack(buffers.cap_object, (0,), np.int64),
@@ -455,31 +455,10 @@ def _freeze(buffers: _Buffers, objects, alignment, placements, parts, street, or
         object_kind=np.array([KIND_CODE[o.kind] for o in objects], dtype=np.int64),
         object_accuracy_xy=np.array([o.accuracy_xy for o in objects], dtype=np.float64),
         object_accuracy_z=np.array([o.accuracy_z for o in objects], dtype=np.float64),
-        alignment=alignment, placements=placements, rack_parts=parts,
-        rack_networks=frozenset(i for level in (street.rack.levels if street.rack else ()) for i in level.networks),
-        street=street, origin=alignment.origin, ground_level=alignment.ground_level,
-    )
-
-
-def _scene_from_buffers(buffers, objects, street, origin, ground_level, chainage_along) -> Scene:
-    """A scene without a route (a map of existing networks)."""
-    return Scene(
-        cap_a=_stack(buffers.cap_a, (0, 3)), cap_b=_stack(buffers.cap_b, (0, 3)),
-        cap_r=_stack(buffers.cap_r, (0,)), cap_object=_stack(buffers.cap_object, (0,), np.int64),
-        cap_chainage=_stack(buffers.cap_chainage, (0, 2)),
-        box_c=_stack(buffers.box_c, (0, 3)), box_h=_stack(buffers.box_h, (0, 3)),
-        box_axes=_stack(buffers.box_axes, (0, 3, 3)), box_object=_stack(buffers.box_object, (0,), np.int64),
-        box_chainage=_stack(buffers.box_chainage, (0, 2)),
-        cyl_xy=_stack(buffers.cyl_xy, (0, 2)), cyl_z=_stack(buffers.cyl_z, (0, 2)),
-        cyl_r=_stack(buffers.cyl_r, (0,)), cyl_object=_stack(buffers.cyl_object, (0,), np.int64),
-        cyl_chainage=_stack(buffers.cyl_chainage, (0, 2)),
-        objects=tuple(objects),
-        object_group=np.array([o.group for o in objects], dtype=np.int64),
-        object_kind=np.array([KIND_CODE[o.kind] for o in objects], dtype=np.int64),
-        object_accuracy_xy=np.array([o.accuracy_xy for o in objects], dtype=np.float64),
-        object_accuracy_z=np.array([o.accuracy_z for o in objects], dtype=np.float64),
-        alignment=None, placements={}, rack_parts=[], rack_networks=frozenset(), street=street,
-        origin=np.asarray(origin, dtype=np.float64), ground_level=float(ground_level), chainage_along=chainage_along,
+        alignment=alignment, placements=placements or {}, rack_parts=list(parts),
+        rack_networks=frozenset(i for level in (rack.levels if rack else ()) for i in level.networks),
+        street=street, origin=np.asarray(origin, dtype=np.float64), ground_level=float(ground_level),
+        chainage_along=chainage_along,
     )
 
 
@@ -530,5 +509,4 @@ def build_map_scene(network_map, norms: Norms) -> Scene:
         buffers.cyl_r.append(np.array([radius]))
         buffers.cyl_object.append(np.array([roots]))
         buffers.cyl_chainage.append(np.array([[0.0, 0.0]]))
-    return _freeze(buffers, objects, None, {}, [], network_map, origin=origin, ground_level=0.0,
-                   chainage_along="object")
+    return _freeze(buffers, objects, network_map, origin, 0.0, chainage_along="object")
