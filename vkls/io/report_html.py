@@ -125,7 +125,8 @@ def report_html(result) -> str:
             data = draw_section(street, scene, conflicts, chainage, norms=norms, fmt="png", width=SECTION_WIDTH,
                                 dpi=SECTION_DPI)
             ids = ", ".join(c.id for c in group)
-            parts.append(f"<figure id=\"section-{chainage:.2f}\">{_png_tag(data, f'section at chainage {chainage:.2f} m')}"
+            picture = _png_tag(data, f"section at chainage {chainage:.2f} m")
+            parts.append(f"<figure id=\"section-{chainage:.2f}\">{picture}"
                          f"<figcaption>Section at chainage {chainage:.2f} m: worst spot of {e(ids)}.</figcaption>"
                          "</figure>")
     if left_out:

@@ -134,18 +134,30 @@ class Viewer:
         return ""
 
     def pick(self, x: float, y: float) -> str:
-        """Pick at display pixel (x, y) of the window; show and return the description ("" for nothing)."""
+        """Pick at display pixel (x, y) of the window; show and return the description ("" for nothing:
+        the text shown stays as it was)."""
         from vtkmodules.vtkRenderingCore import vtkCellPicker
 
-        picker = vtkCellPicker()
-        picker.SetTolerance(0.003)
         renderer = self.plotter.renderers[0]
         text = ""
-        if picker.Pick(float(x), float(y), 0.0, renderer):
-            dataset = picker.GetDataSet()
-            if dataset is not None:
-                text = self.describe(dataset, picker.GetCellId())
-        self.show_info(text or "Nothing to tell here: click a cable, pipe, rack part, tree or red conflict ball.")
+        # Conflicts first (their balls often sit inside a translucent root zone), then anything.
+        conflict_actors = [a for layer in self.drawn.layers if layer.group == "conflicts"
+                           for a in self.drawn.actors.get(layer.key, []) if a.GetVisibility()]
+        for candidates in (conflict_actors, None):
+            picker = vtkCellPicker()
+            picker.SetTolerance(0.003)
+            if candidates is not None:
+                if not candidates:
+                    continue
+                picker.PickFromListOn()
+                for actor in candidates:
+                    picker.AddPickList(actor)
+            if picker.Pick(float(x), float(y), 0.0, renderer) and picker.GetDataSet() is not None:
+                text = self.describe(picker.GetDataSet(), picker.GetCellId())
+                if text:
+                    break
+        if text:  # a click on a widget or on empty space leaves the last text standing
+            self.show_info(text)
         return text
 
     def show_info(self, text: str) -> None:

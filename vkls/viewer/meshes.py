@@ -46,10 +46,10 @@ MARKER_RADIUS, PIN_HEIGHT = 0.10, 0.9
 
 
 def tube_sides(n_segments: int) -> int:
-    """Sides per tube: 12 up to 50,000 segments, 8 up to 200,000, then 6 (keeps big scenes light)."""
-    if n_segments <= 50_000:
+    """Sides per tube: 12 up to 20,000 segments, 8 up to 100,000, then 6 (keeps big scenes light)."""
+    if n_segments <= 20_000:
         return TUBE_SIDES
-    return 8 if n_segments <= 200_000 else 6
+    return 8 if n_segments <= 100_000 else 6
 
 
 def _perpendicular_frames(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -410,6 +410,13 @@ def involved_objects(scene, conflicts) -> set:
     return found
 
 
+def _rows_by_object(owner: np.ndarray, n_objects: int):
+    """A function object index -> (k,) int64 rows of ``owner`` that belong to it (one sort, no scans)."""
+    order = np.argsort(owner, kind="stable")
+    bounds = np.searchsorted(owner[order], np.arange(n_objects + 1))
+    return lambda obj: order[bounds[obj]:bounds[obj + 1]]
+
+
 def conflict_overlay(scene, conflicts, sides: int = TUBE_SIDES):
     """Red translucent sleeves around the parts of each object in conflict, around the worst spot.
 
@@ -424,6 +431,10 @@ def conflict_overlay(scene, conflicts, sides: int = TUBE_SIDES):
     import pyvista as pv
 
     index = {obj.id: n for n, obj in enumerate(scene.objects)}
+    cap_rows_of = _rows_by_object(scene.cap_object, len(scene.objects))
+    box_rows_of = _rows_by_object(scene.box_object, len(scene.objects))
+    cap_lo, cap_hi = scene.cap_chainage.min(axis=1), scene.cap_chainage.max(axis=1)
+    box_lo, box_hi = scene.box_chainage.min(axis=1), scene.box_chainage.max(axis=1)
     cap_rows, cap_conflict, box_rows, box_conflict = [], [], [], []
     for c_index, conflict in enumerate(conflicts):
         start = max(conflict.chainage_start, conflict.chainage - SLEEVE_HALF_LENGTH) - 0.25
@@ -431,15 +442,14 @@ def conflict_overlay(scene, conflicts, sides: int = TUBE_SIDES):
         for obj_id in conflict.objects:
             if obj_id is None or obj_id not in index:
                 continue
-            obj = index[obj_id]
-            caps = np.flatnonzero((scene.cap_object == obj) & (scene.cap_r > 0)
-                                  & (scene.cap_chainage.max(axis=1) >= start) & (scene.cap_chainage.min(axis=1) <= end))
-            cap_rows.append(caps)
-            cap_conflict.append(np.full(len(caps), c_index))
-            boxes = np.flatnonzero((scene.box_object == obj) & (scene.box_chainage.max(axis=1) >= start)
-                                   & (scene.box_chainage.min(axis=1) <= end))
-            box_rows.append(boxes)
-            box_conflict.append(np.full(len(boxes), c_index))
+            rows = cap_rows_of(index[obj_id])
+            rows = rows[(scene.cap_r[rows] > 0) & (cap_hi[rows] >= start) & (cap_lo[rows] <= end)]
+            cap_rows.append(rows)
+            cap_conflict.append(np.full(len(rows), c_index))
+            rows = box_rows_of(index[obj_id])
+            rows = rows[(box_hi[rows] >= start) & (box_lo[rows] <= end)]
+            box_rows.append(rows)
+            box_conflict.append(np.full(len(rows), c_index))
     meshes = []
     if cap_rows and sum(len(r) for r in cap_rows):
         rows = np.concatenate(cap_rows)
@@ -713,7 +723,8 @@ def scene_layers(street, scene, conflicts, conflicts_only: bool = False) -> list
             layers.append(Layer(key="conflicts:sleeves", group="conflicts", title="conflict stretch (red sleeve)",
                                 mesh=overlay, colour=CONFLICT_COLOUR, opacity=0.3, legend=False))
         layers.append(Layer(key="conflicts", group="conflicts", title="conflict: red ball, pin and id",
-                            mesh=spheres, colour=CONFLICT_COLOUR, lines=conflict_pins(marks, scene.alignment.ground_level),
+                            mesh=spheres, colour=CONFLICT_COLOUR,
+                            lines=conflict_pins(marks, scene.alignment.ground_level),
                             line_width=3.0, smooth=True, extra={"marks": marks}))
     return layers
 

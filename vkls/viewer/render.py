@@ -282,7 +282,8 @@ def set_section_plane(drawn: DrawnScene, scene, chainage: float | None, slab: fl
     if slab is not None:
         end = min(chainage + slab, scene.alignment.length)
         point, tangent, _ = scene.alignment.frame(np.array([end]))
-        far.SetOrigin(float(point[0, 0]) + float(tangent[0, 0]) * 1e-6, float(point[0, 1]) + float(tangent[0, 1]) * 1e-6, 0.0)
+        beyond = point[0] + tangent[0] * 1e-6
+        far.SetOrigin(float(beyond[0]), float(beyond[1]), 0.0)
         far.SetNormal(-float(tangent[0, 0]), -float(tangent[0, 1]), 0.0)
 
 
@@ -342,7 +343,8 @@ def _viewport_aspect(plotter) -> float:
 
 def view_title(street, conflicts, view: str, chainage: float | None, conflicts_only: bool) -> str:
     """The title line of a picture."""
-    what = {"iso": "3D view", "top": "top view"}.get(view) or f"section at chainage {chainage:.1f} m, looking along the route"
+    what = {"iso": "3D view", "top": "top view"}.get(view) or \
+        f"section at chainage {chainage:.1f} m, looking along the route"
     count = f"{len(conflicts)} conflict(s)" if conflicts else "no conflicts"
     only = ", conflicting objects only" if conflicts_only else ""
     return f"{street.name}: {what}{only} - {count}"

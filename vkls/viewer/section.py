@@ -30,8 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vkls.errors import InputError
-from vkls.viewer.colours import (CONFLICT_COLOUR, GROUND_LINE_COLOUR, SOIL_COLOUR, style_of, surface_colour,
-                                 tint)
+from vkls.viewer.colours import CONFLICT_COLOUR, GROUND_LINE_COLOUR, SOIL_COLOUR, style_of, surface_colour, tint
 
 #: House connections this close to the section's chainage are drawn in it (metres).
 CONNECTION_WINDOW = 0.5
@@ -228,18 +227,13 @@ def draw_section(street, scene, conflicts, chainage: float, norms=None, fmt: str
     InputError
         Chainage outside the route or an unknown format.
     """
+    if fmt not in ("png", "svg"):
+        raise InputError(f"unknown picture format '{fmt}'; expected png or svg")
     figure = section_figure(street, scene, conflicts, chainage, norms=norms, width=width)
-    try:
-        if fmt not in ("png", "svg"):
-            raise InputError(f"unknown picture format '{fmt}'; expected png or svg")
-        buffer = io.BytesIO()
-        metadata = {"Date": None} if fmt == "svg" else {"Software": None}
-        figure.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata)
-        return buffer.getvalue()
-    finally:
-        import matplotlib.pyplot as plt
-
-        plt.close(figure)
+    buffer = io.BytesIO()
+    metadata = {"Date": None} if fmt == "svg" else {"Software": None}
+    figure.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata)
+    return buffer.getvalue()
 
 
 def section_figure(street, scene, conflicts, chainage: float, norms=None, width: float = FIGURE_WIDTH):
@@ -248,12 +242,8 @@ def section_figure(street, scene, conflicts, chainage: float, norms=None, width:
     Layout, top to bottom: title; the whole section; with a rack, a detail of the rack at a
     larger scale (left) beside the legend and the list of conflicts (right), else legend and list.
     """
-    import matplotlib
-
-    if not _pyplot_loaded():
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib import rcParams
+    from matplotlib.figure import Figure
 
     if norms is None:
         from vkls.rules.loader import load_norms
@@ -285,7 +275,7 @@ def section_figure(street, scene, conflicts, chainage: float, norms=None, width:
         footer_h_in = max(legend_h_in, list_h_in) + 0.1
     title_h_in = 0.5
     total_h = title_h_in + main_h_in + 0.15 + footer_h_in
-    figure = plt.figure(figsize=(width, total_h))
+    figure = Figure(figsize=(width, total_h))  # no pyplot: no global state, no GUI backend
 
     def frac(x_in, y_from_top_in, w_in, h_in):
         return [x_in / width, 1 - (y_from_top_in + h_in) / total_h, w_in / width, h_in / total_h]
@@ -322,8 +312,8 @@ def section_figure(street, scene, conflicts, chainage: float, norms=None, width:
         _draw_side_labels(detail, items, in_detail)
         _draw_conflicts(detail, items, here, numbers=numbered)
         _draw_scale_bar(detail, dx0, dy0, 0.5)
-        figure.text(0.3 / width, 1 - (footer_top + 0.2) / total_h, f"Detail: the VKLS rack, {detail_scale / scale:.1f} x "
-                    "the scale above", fontsize=8, va="bottom")
+        figure.text(0.3 / width, 1 - (footer_top + 0.2) / total_h,
+                    f"Detail: the VKLS rack, {detail_scale / scale:.1f} x the scale above", fontsize=8, va="bottom")
         right_x = 0.3 + detail_w_in + DETAIL_LABEL_WIDTH + 0.3
         _draw_legend(figure, items, frac(right_x, footer_top, width - right_x - 0.2, legend_h_in))
         _draw_conflict_list(figure, numbered, len(here), frac(right_x, footer_top + legend_h_in + 0.1,
@@ -360,12 +350,6 @@ def _inside(box):
     return test
 
 
-def _pyplot_loaded() -> bool:
-    import sys
-
-    return "matplotlib.pyplot" in sys.modules
-
-
 def _draw_soil_and_zones(ax, street, x_min, x_max, y_min, names: bool = True) -> None:
     from matplotlib.patches import Rectangle
 
@@ -394,7 +378,7 @@ def _draw_items(ax, items) -> None:
             ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor=tint(style.colour, 0.75), alpha=0.45,
                                    edgecolor=style.colour, hatch="xx", lw=0.6, zorder=1))
             ax.text(x1 - 0.05, y0 + 0.05, f"root zone {item.object_id.split('/')[0]}", ha="right", va="bottom",
-                    fontsize=6.5, color="#3d5a12", zorder=5)
+                    fontsize=6.5, color="#3d5a12", zorder=5, clip_on=True)
         elif item.role == "trunk":
             x = item.axis[0]
             r = item.radius
@@ -403,7 +387,7 @@ def _draw_items(ax, items) -> None:
             y_bottom = item.geometry.bounds[1]
             ax.plot([x, x], [0, y_bottom], color=style.colour, lw=0.8, ls=(0, (8, 3, 2, 3)), zorder=4)
             ax.text(x + r + 0.03, TRUNK_STUB, f"{item.object_id}" + ("" if item.cut else " (behind)"), fontsize=6.5,
-                    va="top", color=style.colour, zorder=5)
+                    va="top", color=style.colour, zorder=5, clip_on=True)
         elif item.role == "reservation":
             x0, y0, x1, y1 = item.geometry.bounds
             ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor=tint(style.colour, 0.8), alpha=0.5,
@@ -465,7 +449,7 @@ def _draw_dimensions(ax, items, points_per_metre: float, skip=None, only=None, o
         y_dim = 0.45
         ax.plot([0, mains[-1].axis[0]], [y_dim, y_dim], color="#555555", lw=0.5, zorder=4)
         ax.plot([0, 0], [y_dim - 0.05, y_dim + 0.05], color="#555555", lw=0.6, zorder=4)
-        ax.text(-0.05, y_dim, "offset from facade", ha="right", va="center", fontsize=6, color="#333333")
+        ax.text(0.03, y_dim - 0.04, "axis offset from facade (m)", ha="left", va="top", fontsize=6, color="#333333")
         last_text = -1e9
         for x in sorted({round(i.axis[0], 3) for i in mains}):
             ax.plot([x, x], [y_dim - 0.05, y_dim + 0.05], color="#555555", lw=0.6, zorder=4)
@@ -638,8 +622,9 @@ def _draw_legend(figure, items, rect) -> None:
             handles.append(Patch(facecolor=tint(style.colour, 0.8), edgecolor=style.colour, hatch=style.hatch,
                                  ls="--", label="reserved corridor"))
         else:
-            handles.append(Patch(facecolor=style.colour, edgecolor=_hatch_colour(style.colour) if style.hatch else "black",
-                                 hatch=style.hatch or None, label=f"{style.label} [{style.code}]"))
+            edge = _hatch_colour(style.colour) if style.hatch else "black"
+            handles.append(Patch(facecolor=style.colour, edgecolor=edge, hatch=style.hatch or None,
+                                 label=f"{style.label} [{style.code}]"))
     handles.append(Line2D([], [], color="#555555", ls=(0, (4, 2.5)), label="envelope: clearance to nearest neighbour"))
     handles.append(Line2D([], [], color=CONFLICT_COLOUR, marker="X", lw=1.6, markeredgecolor="white",
                           label="conflict (numbered, listed below)"))
