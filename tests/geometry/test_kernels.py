@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vkls.geometry import kernels as K
-from vkls.geometry.tolerances import CYLINDER_SEARCH_T_TOLERANCE
+from vkls.geometry.tolerances import CONTACT_TOLERANCE, CYLINDER_SEARCH_T_TOLERANCE
 
 RD = np.array([155000.0, 463000.0, 0.0])  # RD New-sized offset (metres)
 
@@ -622,9 +622,14 @@ def test_property_translation_invariance(pair, shift):
     s = np.array(shift)
     d1, wi1, wj1, ac1 = cc(np.add(a1, s), np.add(b1, s), r1, np.add(a2, s), np.add(b2, s), r2)
     assert abs(d1 - d0) <= 1e-9
-    # Witnesses may move along a parallel overlap only by rounding.
-    np.testing.assert_allclose(wi1 - s, wi0, atol=1e-8, rtol=0)
-    np.testing.assert_allclose(wj1 - s, wj0, atol=1e-8, rtol=0)
+    # Witnesses are ill-conditioned where a whole stretch is equally close
+    # (parallel axes; a micrometre-short segment): rounding of the translated
+    # input may move them along that stretch, far below CONTACT_TOLERANCE
+    # (hypothesis found a 1e-8 m shift for a 14 um segment at y = 2048 m).
+    # Wherever they are, they still realise the distance.
+    np.testing.assert_allclose(wi1 - s, wi0, atol=CONTACT_TOLERANCE, rtol=0)
+    np.testing.assert_allclose(wj1 - s, wj0, atol=CONTACT_TOLERANCE, rtol=0)
+    assert abs(np.linalg.norm(wi1 - wj1) - r1 - r2 - d1) <= 1e-9
 
 
 @HYP

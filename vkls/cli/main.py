@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import click
+import os
 
-from vkls import __version__
+# OpenMP threads that spin while waiting slow the numba kernels down several times when the
+# machine is busy; passive waiting costs nothing when it is idle. Set before numba loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
+import click  # noqa: E402
+
+from vkls import __version__  # noqa: E402
 from vkls.cli.check_cmd import check_command
 from vkls.cli.compare_cmd import compare_command
 from vkls.cli.norms_cmd import norms_group

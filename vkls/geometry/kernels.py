@@ -609,22 +609,24 @@ def _f64(x, shape, name):
     return arr
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _count_non_finite(flat):
+    # Serial on purpose: memory-bound and cheap; a parallel region here costs
+    # more in thread hand-over than it saves, especially on a busy machine.
     bad = 0
-    for i in prange(flat.shape[0]):
+    for i in range(flat.shape[0]):
         if not math.isfinite(flat[i]):
             bad += 1
     return bad
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _index_range(pairs):
     """Min and max of a (p, 2) int64 array per column: ``(min0, max0, min1, max1)``."""
     n_chunks = 64
     m = pairs.shape[0]
     res = np.empty((n_chunks, 4), dtype=np.int64)
-    for ch in prange(n_chunks):
+    for ch in range(n_chunks):
         a0 = np.iinfo(np.int64).max
         b0 = np.iinfo(np.int64).min
         a1 = a0
