@@ -53,7 +53,8 @@ def render_command(street_file, output, view, chainage, conflicts_only, size_tex
         raise InputError("render writes PNG: give an output file ending in .png", source=output)
     size = parse_size(size_text)
     result = check(street_file, norm_files)
-    check_view(view, chainage, result.scene.alignment.length)
+    if result.scene.has_section:  # a map (KLIC delivery) has no route: render_image checks its view
+        check_view(view, chainage, result.scene.alignment.length)
     image = render_image(result.street, result.scene, result.conflicts, view=view, chainage=chainage,
                          conflicts_only=conflicts_only, size=size)
     with atomic_write(output, mode="wb") as stream:

@@ -28,6 +28,7 @@ def view_command(street_file, chainage, conflicts_only, norm_files):
     from vkls.viewer.render import check_view
 
     result = check(street_file, norm_files)
-    check_view("iso", chainage, result.scene.alignment.length)
+    if result.scene.has_section:  # a map (KLIC delivery) has no route and no section plane
+        check_view("iso", chainage, result.scene.alignment.length)
     open_viewer(result.street, result.scene, result.conflicts, chainage=chainage, conflicts_only=conflicts_only)
     sys.exit(EXIT_CLEAN)

@@ -3,7 +3,8 @@
 At a vertex where a polyline turns by angle theta, the largest circular bend that fits
 between the neighbouring vertices has radius ``R = available / tan(theta / 2)``, where
 ``available`` is the room on the tighter side: up to half way to the next vertex that
-bends too, or all the way to the end of the chain. On a finely sampled curve this equals the curve's
+bends too, or all the way to the end of the chain. Maps of existing networks (KLIC) are not
+checked: the corners of their 2D drawings are not the cables' real bends. On a finely sampled curve this equals the curve's
 radius; at a sharp corner it is what a bend there could have at most. The minimum is
 ``networks.<kind>.bend_factor`` x outer diameter (0: not checked).
 """
@@ -91,6 +92,8 @@ class BendRadiusRule:
         return np.zeros(len(scene.objects))
 
     def evaluate(self, scene, contacts, norms) -> Hits:
+        if not scene.has_section:  # a map's lines are 2D drawings: their corners are not bends in the ground
+            return Hits.empty(self.id)
         before, after, chain_start, chain_end = chain_vertices(scene)
         if len(before) == 0:
             return Hits.empty(self.id)

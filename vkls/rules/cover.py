@@ -5,6 +5,8 @@
 gravity sewer also has an invert rule (``sewer-invert``): the depth of the pipe's
 underside (outer wall; the wall thickness is not modelled) between ``invert_min`` and
 ``invert_max``. House connections are not checked here: they rise to the facade by design.
+Objects whose depth is unknown (accuracy of ``UNKNOWN_DEPTH_ACCURACY`` or worse, such as a KLIC
+line that only has its network's standard depth) are not judged: their depth is an assumption.
 """
 
 from __future__ import annotations
@@ -17,9 +19,14 @@ from vkls.rules.base import Hits, make_hits, might_violate
 from vkls.rules.text import at_chainage, metres, provenance
 
 
+#: A depth accuracy of this much or worse (metres) means the depth is not known but assumed
+#: (KLIC class "onbekend", or a network's standard depth): cover rules do not judge it.
+UNKNOWN_DEPTH_ACCURACY = 1.0
+
+
 def _mains(scene):
-    """Capsule indices that belong to network mains, with their object index."""
-    main = np.array([o.role == "main" for o in scene.objects] or [False])
+    """Capsule indices that belong to network mains of known depth, with their object index."""
+    main = np.array([o.role == "main" and o.accuracy_z < UNKNOWN_DEPTH_ACCURACY for o in scene.objects] or [False])
     capsules = np.flatnonzero(main[scene.cap_object]) if scene.n_capsules else np.zeros(0, dtype=np.int64)
     return capsules, scene.cap_object[capsules]
 

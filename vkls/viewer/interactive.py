@@ -225,12 +225,13 @@ def build_viewer(street, scene, conflicts, chainage: float | None = None, confli
                     conflicts_only=conflicts_only, font_scale=size[1] / 1000.0)
     set_camera(plotter, street, scene, "iso")
     _add_toggles(viewer, size)
-    length = scene.alignment.length
     plotter.subplot(0, 0)
-    plotter.add_slider_widget(lambda value: viewer.move_section(value), [0.0, length], value=chainage or 0.0,
-                              title="section plane at chainage (m); 0 = no cut", pointa=(0.05, 0.14),
-                              pointb=(0.7, 0.14), style="modern", fmt="%.1f", title_height=0.018)
-    viewer.move_section(chainage or 0.0)
+    if scene.has_section:  # a map (KLIC delivery) has no route to move a section plane along
+        plotter.add_slider_widget(lambda value: viewer.move_section(value), [0.0, scene.alignment.length],
+                                  value=chainage or 0.0, title="section plane at chainage (m); 0 = no cut",
+                                  pointa=(0.05, 0.14), pointb=(0.7, 0.14), style="modern", fmt="%.1f",
+                                  title_height=0.018)
+        viewer.move_section(chainage or 0.0)
     plotter.track_click_position(lambda position: viewer.pick(*position[:2]), side="left", viewport=True)
     viewer.show_info("Click a cable, pipe, rack part, tree or red conflict ball to see what it is.")
     return viewer

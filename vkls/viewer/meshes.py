@@ -443,7 +443,10 @@ def conflict_overlay(scene, conflicts, sides: int = TUBE_SIDES):
             if obj_id is None or obj_id not in index:
                 continue
             rows = cap_rows_of(index[obj_id])
-            rows = rows[(scene.cap_r[rows] > 0) & (cap_hi[rows] >= start) & (cap_lo[rows] <= end)]
+            if scene.has_section:
+                rows = rows[(scene.cap_r[rows] > 0) & (cap_hi[rows] >= start) & (cap_lo[rows] <= end)]
+            else:
+                rows = rows[(scene.cap_r[rows] > 0) & _near_spot(scene, rows, conflict, SLEEVE_HALF_LENGTH)]
             cap_rows.append(rows)
             cap_conflict.append(np.full(len(rows), c_index))
             rows = box_rows_of(index[obj_id])
@@ -483,16 +486,19 @@ def conflict_marks(scene, conflicts, max_lines: int = 3, group_chainage: float =
     on a pin :data:`PIN_HEIGHT` above the ground. With ``chainage_window``, a conflict whose worst
     spot lies outside the window is labelled where its stretch enters the window.
     """
-    origin = scene.alignment.origin
-    ground = scene.alignment.ground_level
+    origin = scene.origin
+    ground = scene.ground_level
     q = len(conflicts)
     points = np.array([[c.x - origin[0], c.y - origin[1], c.z] for c in conflicts], dtype=np.float64).reshape(q, 3)
     if chainage_window is not None:
         _move_into_window(scene, conflicts, points, chainage_window)
-    order = sorted(range(q), key=lambda n: conflicts[n].chainage)
+    # along a street, conflicts group by chainage; on a map (chainage along each object) by distance
+    along = (lambda n: conflicts[n].chainage) if scene.has_section else (lambda n: float(points[n, 0]))
+    order = sorted(range(q), key=along)
     groups: list[list[int]] = []
     for n in order:
-        if groups and conflicts[n].chainage - conflicts[groups[-1][0]].chainage <= group_chainage:
+        if groups and along(n) - along(groups[-1][0]) <= group_chainage and (
+                scene.has_section or np.hypot(*(points[n, :2] - points[groups[-1][0], :2])) <= group_chainage):
             groups[-1].append(n)
         else:
             groups.append([n])
@@ -623,6 +629,8 @@ def network_label_points(scene, chainage_range: tuple[float, float] | None = Non
     points : (p, 3) float64 (local), labels : list of str (``W1 W``: id and kind code)
     """
     mains = [(n, obj) for n, obj in enumerate(scene.objects) if obj.role == "main"]
+    if not scene.has_section:
+        return _map_label_points(scene, mains)
     lo, hi = chainage_range if chainage_range is not None else (0.0, scene.alignment.length)
     points, labels = [], []
     for rank, (n, obj) in enumerate(mains):
@@ -670,7 +678,8 @@ def scene_layers(street, scene, conflicts, conflicts_only: bool = False) -> list
         style = style_of(kind)
         band = None
         if style.banded:
-            band = (np.floor(scene.cap_chainage[rows].mean(axis=1) / max(street.segment_length, 1e-9)) % 2
+            step = getattr(street, "segment_length", 1.0)  # a map (NetworkMap) has no segment length
+            band = (np.floor(scene.cap_chainage[rows].mean(axis=1) / max(step, 1e-9)) % 2
                     ).astype(np.int64)
         mesh = tube_mesh(scene.cap_a[rows], scene.cap_b[rows], scene.cap_r[rows], owner=scene.cap_object[rows],
                          sides=sides, band=band)
@@ -694,8 +703,9 @@ def scene_layers(street, scene, conflicts, conflicts_only: bool = False) -> list
 
     if street.trees:
         xy = scene.alignment.place(np.array([t.chainage for t in street.trees]),
-                                   np.array([t.offset for t in street.trees]))
-        ground = scene.alignment.ground_level
+                                   np.array([t.offset for t in street.trees])) if scene.has_section else \
+            np.array([t.xy for t in street.trees], dtype=np.float64) - scene.origin
+        ground = scene.ground_level
         trunk_index = {obj.id: n for n, obj in enumerate(scene.objects) if obj.kind == "tree"}
         owners = np.array([trunk_index.get(t.id, -1) for t in street.trees], dtype=np.int64)
         trunks = vertical_cylinder_mesh(xy, np.tile([ground, ground + TRUNK_HEIGHT], (len(xy), 1)),
@@ -707,13 +717,17 @@ def scene_layers(street, scene, conflicts, conflicts_only: bool = False) -> list
         layers.append(Layer(key="rootzones", group="trees", title=legend_text(style_of("rootzone")) + ", translucent",
                             mesh=roots, colour=style_of("rootzone").colour, opacity=0.18, smooth=True))
 
-    for surface, mesh in zone_strips(street, scene.alignment).items():
+    if not scene.has_section:  # a map: one flat translucent ground over the objects, no zones
+        layers.append(Layer(key="ground", group="ground", title="ground surface", mesh=map_ground(scene),
+                            colour=surface_colour("paving"), opacity=GROUND_OPACITY, pickable=False, legend=False))
+    for surface, mesh in (zone_strips(street, scene.alignment) if scene.has_section else {}).items():
         layers.append(Layer(key=f"ground:{surface}", group="ground", title=f"surface: {surface}", mesh=mesh,
                             colour=surface_colour(surface), opacity=GROUND_OPACITY, pickable=False))
-    frame, _ = soil_frame(street, scene)
-    layers.append(Layer(key="edges", group="ground", title="facade, zone edges and soil outline",
-                        mesh=pv_merge_lines(zone_edges(street, scene.alignment), frame),
-                        colour=GROUND_LINE_COLOUR, opacity=0.8, pickable=False, legend=False))
+    if scene.has_section:
+        frame, _ = soil_frame(street, scene)
+        layers.append(Layer(key="edges", group="ground", title="facade, zone edges and soil outline",
+                            mesh=pv_merge_lines(zone_edges(street, scene.alignment), frame),
+                            colour=GROUND_LINE_COLOUR, opacity=0.8, pickable=False, legend=False))
 
     if conflicts:
         overlay = conflict_overlay(scene, conflicts, sides=sides)
@@ -724,9 +738,49 @@ def scene_layers(street, scene, conflicts, conflicts_only: bool = False) -> list
                                 mesh=overlay, colour=CONFLICT_COLOUR, opacity=0.3, legend=False))
         layers.append(Layer(key="conflicts", group="conflicts", title="conflict: red ball, pin and id",
                             mesh=spheres, colour=CONFLICT_COLOUR,
-                            lines=conflict_pins(marks, scene.alignment.ground_level),
+                            lines=conflict_pins(marks, scene.ground_level),
                             line_width=3.0, smooth=True, extra={"marks": marks}))
     return layers
+
+
+#: Maps label their mains only up to this many (a KLIC delivery has thousands; labels would hide the map).
+MAP_LABEL_LIMIT = 60
+#: The map's ground rectangle reaches this far beyond the objects (metres).
+MAP_GROUND_MARGIN = 2.0
+
+
+def _map_label_points(scene, mains: list) -> tuple[np.ndarray, list]:
+    """Map scenes: one label per main at its middle segment, none when there are more than MAP_LABEL_LIMIT."""
+    points, labels = [], []
+    if len(mains) <= MAP_LABEL_LIMIT:
+        for n, obj in mains:
+            rows = np.flatnonzero(scene.cap_object == n)
+            if len(rows):
+                row = rows[len(rows) // 2]
+                points.append((scene.cap_a[row] + scene.cap_b[row]) / 2)
+                labels.append(f"{obj.id} {style_of(obj.kind).code}")
+    return np.array(points, dtype=np.float64).reshape(-1, 3), labels
+
+
+def _near_spot(scene, rows: np.ndarray, conflict, reach: float) -> np.ndarray:
+    """(k,) bool: capsules ``rows`` that pass within ``reach`` metres (in plan) of the conflict's worst spot."""
+    spot = np.array([conflict.x, conflict.y]) - scene.origin
+    a, b = scene.cap_a[rows, :2], scene.cap_b[rows, :2]
+    d = b - a
+    t = np.clip(np.einsum("ij,ij->i", spot - a, d) / np.maximum(np.einsum("ij,ij->i", d, d), 1e-12), 0.0, 1.0)
+    return np.hypot(*(a + d * t[:, None] - spot).T) <= reach
+
+
+def map_ground(scene):
+    """A flat rectangle at the ground surface over a map's objects (plus MAP_GROUND_MARGIN), one quad."""
+    import pyvista as pv
+
+    xy = np.vstack([scene.cap_a[:, :2], scene.cap_b[:, :2], scene.cyl_xy, scene.box_c[:, :2]])
+    lo = (xy.min(axis=0) if len(xy) else np.zeros(2)) - MAP_GROUND_MARGIN
+    hi = (xy.max(axis=0) if len(xy) else np.zeros(2)) + MAP_GROUND_MARGIN
+    z = scene.ground_level
+    corners = np.array([[lo[0], lo[1], z], [hi[0], lo[1], z], [hi[0], hi[1], z], [lo[0], hi[1], z]])
+    return pv.PolyData.from_regular_faces(corners, np.array([[0, 1, 2, 3]]))
 
 
 def pv_merge_lines(*meshes):

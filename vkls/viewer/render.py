@@ -289,6 +289,9 @@ def set_section_plane(drawn: DrawnScene, scene, chainage: float | None, slab: fl
 
 def set_camera(plotter, street, scene, view: str, chainage: float | None = None) -> None:
     """Place the camera for ``view`` (see the module docstring)."""
+    if not scene.has_section:
+        _map_camera(plotter, view)
+        return
     alignment = scene.alignment
     width = street_width(street)
     ground = alignment.ground_level
@@ -334,6 +337,22 @@ def set_camera(plotter, street, scene, view: str, chainage: float | None = None)
     plotter.camera.zoom(1.25)
 
 
+def _map_camera(plotter, view: str) -> None:
+    """A map of existing networks has no route: ``top`` looks straight down (north up), ``iso`` from
+    the south-west and above."""
+    bounds = np.array(plotter.bounds if plotter.bounds is not None else (0, 1, 0, 1, 0, 1), dtype=float)
+    centre = np.array([(bounds[0] + bounds[1]) / 2, (bounds[2] + bounds[3]) / 2, (bounds[4] + bounds[5]) / 2])
+    if view == "top":
+        plotter.camera_position = [tuple(centre + np.array([0.0, 0.0, 200.0])), tuple(centre), (0.0, 1.0, 0.0)]
+        plotter.enable_parallel_projection()
+    else:
+        direction = np.array([-0.5, -0.7, 0.9]) / np.linalg.norm([-0.5, -0.7, 0.9])
+        plotter.camera_position = [tuple(centre + direction * 100.0), tuple(centre), (0.0, 0.0, 1.0)]
+        plotter.disable_parallel_projection()
+    plotter.reset_camera()
+    plotter.camera.zoom(1.1)
+
+
 def _viewport_aspect(plotter) -> float:
     """Width / height of the active viewport, pixels."""
     x0, y0, x1, y1 = plotter.renderer.GetViewport()
@@ -373,7 +392,9 @@ def render_image(street, scene, conflicts, view: str = "iso", chainage: float | 
     InputError
         Unknown view or a chainage outside the route.
     """
-    chainage = check_view(view, chainage, scene.alignment.length)
+    if not scene.has_section and view == "section":
+        raise InputError("a map of existing networks has no route to cut a section along; use --view iso or top")
+    chainage = check_view(view, chainage, scene.alignment.length) if scene.has_section else check_view(view, None, 0.0)
     quiet_vtk()
     plotter = new_plotter(off_screen=True, size=size)
     try:

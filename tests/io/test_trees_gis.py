@@ -1,0 +1,108 @@
+"""Trees from GeoJSON and GeoPackage layers, placed on a street's route or on a map."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.conftest import BASE_STREET, network
+from vkls.errors import InputError
+from vkls.io.street_toml import read_street
+from vkls.io.trees_gis import CLASS_DEFAULTS, DEFAULT_SIZE_CLASS, add_trees, read_trees
+from vkls.model import NetworkKind, NetworkMap, Utility
+from vkls.pipeline import check_street
+from vkls.rules.loader import load_norms
+
+NORMS = load_norms()
+X0, Y0 = 155000.0, 463000.0  # the test street's route runs from here 20 m east, the street to its right (south)
+
+
+def geojson(tmp_path, points, properties=None, crs=None, name="trees.geojson"):
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": list(p)},
+                 "properties": (properties or [{}] * len(points))[n]} for n, p in enumerate(points)]
+    document = {"type": "FeatureCollection", "features": features}
+    if crs:
+        document["crs"] = {"type": "name", "properties": {"name": crs}}
+    path = tmp_path / name
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def wgs84(x, y):
+    from pyproj import Transformer
+
+    return Transformer.from_crs("EPSG:28992", "EPSG:4326", always_xy=True).transform(x, y)
+
+
+def test_wgs84_geojson_is_transformed_to_rd_new_and_defaults_fill_in(tmp_path):
+    path = geojson(tmp_path, [wgs84(X0 + 5, Y0 - 3), wgs84(X0 + 12, Y0 - 3)],
+                   [{"id": "B7", "size_class": "1b", "trunk_diameter": 0.5, "crown_radius": 4},
+                    {"stamdiameter_cm": 35, "kroondiameter": 5, "wortelscherm": "ja"}])
+    first, second = read_trees(str(path))
+    assert first.xy == pytest.approx((X0 + 5, Y0 - 3), abs=1e-3)
+    assert (first.id, first.size_class, first.trunk_diameter, first.crown_radius) == ("B7", "1b", 0.5, 4.0)
+    assert (second.id, second.size_class) == ("T2", DEFAULT_SIZE_CLASS)
+    assert (second.trunk_diameter, second.crown_radius, second.root_barrier) == (0.35, 2.5, True)
+
+
+def test_rd_coordinates_without_a_crs_member_and_the_legacy_crs_member(tmp_path):
+    (tree,) = read_trees(str(geojson(tmp_path, [(X0, Y0)], [{"size_class": "3"}])))
+    assert tree.xy == (X0, Y0) and (tree.trunk_diameter, tree.crown_radius) == CLASS_DEFAULTS["3"]
+    (tree,) = read_trees(str(geojson(tmp_path, [(X0, Y0)], crs="urn:ogc:def:crs:EPSG::28992", name="b.geojson")))
+    assert tree.xy == (X0, Y0)
+
+
+def test_geopackage_trees_in_their_own_crs(tmp_path):
+    import shapely
+    from pyogrio.raw import write
+
+    lon, lat = wgs84(X0 + 3, Y0 - 2)
+    path = tmp_path / "trees.gpkg"
+    write(path, geometry=shapely.to_wkb(np.array([shapely.Point(lon, lat)])),
+          field_data=[np.array(["B1"], dtype=object), np.array(["2"], dtype=object), np.array([0.4])],
+          fields=["boomnummer", "grootteklasse", "trunk_diameter"], crs="EPSG:4326", geometry_type="Point",
+          driver="GPKG")
+    (tree,) = read_trees(str(path))
+    assert (tree.id, tree.size_class, tree.trunk_diameter) == ("B1", "2", 0.4)
+    assert tree.xy == pytest.approx((X0 + 3, Y0 - 2), abs=1e-3)
+
+
+@pytest.mark.parametrize("feature, message", [
+    ({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}, "properties": {}},
+     "features[0]: expected a Point geometry, got LineString"),
+    ({"type": "Feature", "geometry": {"type": "Point", "coordinates": [X0, Y0]}, "properties": {"size_class": "4"}},
+     "feature 1: size class must be one of 1a, 1b, 2, 3, got '4'"),
+    ({"type": "Feature", "geometry": {"type": "Point", "coordinates": [X0, Y0]},
+      "properties": {"trunk_diameter": -0.2}}, "feature 1: trunk_diameter must be greater than 0, got -0.2"),
+    ({"type": "Feature", "geometry": {"type": "Point", "coordinates": [5000000.0, Y0]}, "properties": {}},
+     "outside RD New's area"),
+])
+def test_bad_tree_layers_are_named(tmp_path, feature, message):
+    path = tmp_path / "bad.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        read_trees(str(path))
+    assert message in str(error.value) and str(error.value).startswith(str(path))
+
+
+def test_trees_are_projected_onto_a_streets_route(tmp_path):
+    street_file = tmp_path / "street.toml"
+    street_file.write_text(BASE_STREET + network("W1", "water", offset=2.0), encoding="utf-8")
+    street = read_street(str(street_file), NORMS)
+    trees = read_trees(str(geojson(tmp_path, [(X0 + 6, Y0 - 2.5), (X0 + 30, Y0 - 1)], [{"id": "B1"}, {"id": "B2"}])))
+    placed, skipped = add_trees(street, trees, "trees.geojson")
+    (tree,) = placed.trees
+    assert (tree.id, tree.chainage, tree.offset) == ("B1", pytest.approx(6.0), pytest.approx(2.5))
+    assert skipped == ["B2"]  # 10 m beyond the end of the 20 m route
+    rules = {c.rule for c in check_street(placed, NORMS).conflicts if "B1" in c.objects[0] + (c.objects[1] or "")}
+    assert "tree-distance" in rules  # the water main runs 0.5 m from the trunk
+
+
+def test_trees_join_a_map_by_their_position_and_clash_with_its_cables(tmp_path):
+    cable = Utility("L", NetworkKind.LAAGSPANNING, "t", 0.05, np.array([[X0, Y0, 0.6], [X0 + 10, Y0, 0.6]]))
+    trees = read_trees(str(geojson(tmp_path, [(X0 + 5, Y0 + 1)])))
+    network_map, skipped = add_trees(NetworkMap("m", "test", (cable,)), trees, "trees.geojson")
+    assert skipped == [] and network_map.trees[0].xy == (X0 + 5, Y0 + 1)
+    assert {"tree-distance", "root-zone"} <= {c.rule for c in check_street(network_map, NORMS).conflicts}
+    with pytest.raises(InputError, match="tree id 'T1' is already used"):
+        add_trees(network_map, trees, "trees.geojson")
