@@ -386,26 +386,33 @@ def _add_rack(buffers, add_object, alignment: Alignment, street: Street, parts: 
 
 
 def _add_tree(buffers, add_object, alignment: Alignment, tree, norms: Norms) -> None:
-    ground = alignment.ground_level
     xy = alignment.place(np.array([tree.chainage]), np.array([tree.offset]))[0]
+    _add_tree_at(buffers, add_object, tree, xy, alignment.ground_level, tree.chainage, norms, on_route=True)
+
+
+def _add_tree_at(buffers, add_object, tree, xy: np.ndarray, ground: float, chainage: float, norms: Norms,
+                 on_route: bool = False) -> None:
+    """A tree as its trunk axis (a capsule of radius 0: tree rules measure from the trunk centre to
+    the cable edge) and its root zone (a vertical cylinder down to the rootable depth). On a route
+    the root zone covers chainage +- its radius; on a map (no route) its chainage is a point."""
     rootable = norms.number("trees.rootable_depth")
     barrier = " with root barrier" if tree.root_barrier else ""
     trunk = add_object(tree.id, TREE_KIND, "trunk with root barrier" if tree.root_barrier else "trunk",
                        f"tree {tree.id} (class {tree.size_class}{barrier})", f"tree:{tree.id}",
                        size_class=tree.size_class)
-    # The trunk axis (radius 0): tree rules measure from the trunk centre to the cable edge.
-    _add_capsule(buffers, [*xy, ground], [*xy, ground - TRUNK_AXIS_DEPTH], 0.0, trunk, (tree.chainage, tree.chainage))
+    _add_capsule(buffers, [*xy, ground], [*xy, ground - TRUNK_AXIS_DEPTH], 0.0, trunk, (chainage, chainage))
     radius = max(tree.crown_radius + norms.number("trees.root_zone_margin"),
                  norms.number("trees.root_zone_dbh_factor") * tree.trunk_diameter)
     roots = add_object(f"{tree.id}/roots", ROOT_ZONE_KIND,
                        "root zone behind a barrier" if tree.root_barrier else "root zone",
                        f"root zone of tree {tree.id} (radius {radius:.1f} m, {rootable:.1f} m deep)",
                        f"tree:{tree.id}", size_class=tree.size_class)
-    buffers.cyl_xy.append(xy.reshape(1, 2))
+    buffers.cyl_xy.append(np.asarray(xy, dtype=np.float64).reshape(1, 2))
     buffers.cyl_z.append(np.array([[ground - rootable, ground]]))
     buffers.cyl_r.append(np.array([radius]))
     buffers.cyl_object.append(np.array([roots]))
-    buffers.cyl_chainage.append(np.array([[tree.chainage - radius, tree.chainage + radius]]))
+    span = radius if on_route else 0.0
+    buffers.cyl_chainage.append(np.array([[chainage - span, chainage + span]]))
 
 
 def _add_reservation(buffers, add_object, alignment: Alignment, reservation, step: float) -> None:
@@ -492,21 +499,6 @@ def build_map_scene(network_map, norms: Norms) -> Scene:
                          accuracy=(utility.accuracy_xy, utility.accuracy_depth))
         along = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
         _add_chain(buffers, points, utility.diameter / 2, obj, along)
-    rootable = norms.number("trees.rootable_depth")
     for tree in network_map.trees:
-        xy = np.asarray(tree.xy, dtype=np.float64) - origin
-        trunk = add_object(tree.id, TREE_KIND, "trunk with root barrier" if tree.root_barrier else "trunk",
-                           f"tree {tree.id} (class {tree.size_class})", f"tree:{tree.id}", size_class=tree.size_class)
-        _add_capsule(buffers, [*xy, 0.0], [*xy, -TRUNK_AXIS_DEPTH], 0.0, trunk, (0.0, 0.0))
-        radius = max(tree.crown_radius + norms.number("trees.root_zone_margin"),
-                     norms.number("trees.root_zone_dbh_factor") * tree.trunk_diameter)
-        roots = add_object(f"{tree.id}/roots", ROOT_ZONE_KIND,
-                           "root zone behind a barrier" if tree.root_barrier else "root zone",
-                           f"root zone of tree {tree.id} (radius {radius:.1f} m, {rootable:.1f} m deep)",
-                           f"tree:{tree.id}", size_class=tree.size_class)
-        buffers.cyl_xy.append(xy.reshape(1, 2))
-        buffers.cyl_z.append(np.array([[-rootable, 0.0]]))
-        buffers.cyl_r.append(np.array([radius]))
-        buffers.cyl_object.append(np.array([roots]))
-        buffers.cyl_chainage.append(np.array([[0.0, 0.0]]))
+        _add_tree_at(buffers, add_object, tree, np.asarray(tree.xy, dtype=np.float64) - origin, 0.0, 0.0, norms)
     return _freeze(buffers, objects, network_map, origin, 0.0, chainage_along="object")
