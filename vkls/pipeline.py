@@ -78,15 +78,10 @@ def broad_phase_margins(scene: Scene, norms: Norms, rules: list) -> np.ndarray:
     return margins + np.hypot(scene.object_accuracy_xy, scene.object_accuracy_z)
 
 
-def drop_superseded(found: dict[str, list[Conflict]], rule) -> list[Conflict]:
+def drop_superseded(found: dict[str, list[Conflict]], rule, rules: list) -> list[Conflict]:
     """``rule``'s conflicts without the pairs that a more specific rule (one that supersedes it) flagged."""
-    taken = {frozenset(c.objects) for other in found for c in found[other]
-             if rule.id in getattr(_rule_by_id(other), "supersedes", ())}
+    taken = {frozenset(c.objects) for other in rules if rule.id in other.supersedes for c in found[other.id]}
     return [c for c in found[rule.id] if frozenset(c.objects) not in taken]
-
-
-def _rule_by_id(rule_id: str):
-    return next(r for r in default_rules() if r.id == rule_id)
 
 
 def check(path: str, norm_files: tuple[str, ...] | list[str] = (), baseline: str | None = None) -> CheckResult:
@@ -148,7 +143,7 @@ def check_street(street, norms: Norms, seconds: dict | None = None, rules: list 
     clock = time.perf_counter()
     join_gap = RUN_JOIN_FACTOR * run_step(scene)
     found = {rule.id: group_hits(rule.evaluate(scene, contacts, norms), scene, rule, join_gap) for rule in rules}
-    conflicts = [c for rule in rules for c in drop_superseded(found, rule)]
+    conflicts = [c for rule in rules for c in drop_superseded(found, rule, rules)]
     conflicts.sort(key=lambda c: (c.chainage_start, c.rule, c.objects[0], c.objects[1] or "", c.id))
     seconds["rules"] = time.perf_counter() - clock
     return CheckResult(street=street, scene=scene, contacts=contacts, conflicts=conflicts,

@@ -14,7 +14,6 @@ import shapely
 from shapely.geometry import Point, box
 
 from vkls.geometry.section import CARRIAGEWAY_SURFACES
-from vkls.model import RACK_KIND
 
 #: Circles of cables and pipes are drawn as polygons with this many segments per quarter;
 #: the area error of a 64-gon against its circle is below 0.2 %.

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vkls.geometry.alignment import Alignment
-from vkls.geometry.section import Placement, RackPart, place_networks, rack_parts
+from vkls.geometry.section import RackPart, place_networks, rack_parts
 from vkls.model import RACK_KIND, RESERVATION_KIND, TREE_KIND, NetworkKind, Street
 from vkls.rules.loader import Norms
 
