@@ -4,7 +4,9 @@ The broad phase enlarges each primitive's bounding box by its margin (half the l
 distance any rule could require for it) and returns the overlapping pairs of different
 groups; it never misses a pair within the required distance (see
 :func:`vkls.geometry.kernels.candidate_pairs`). The narrow phase computes the exact
-surface distance and witness points of each candidate pair.
+surface distance and witness points of each candidate pair, and keeps the pairs whose
+surface distance is within the sum of their margins (the box test lets through pairs that
+are near only diagonally; no rule can flag those).
 """
 
 from __future__ import annotations
@@ -12,6 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+
+#: Pairs farther apart than the sum of their margins (surface to surface, metres) cannot be
+#: flagged by any rule and are dropped; this slack keeps pairs at exactly that distance.
+NEAR_SLACK = 1e-9
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,10 @@ def find_contacts(scene, margin: np.ndarray) -> Contacts:
     group = np.ascontiguousarray(scene.object_group[scene.primitive_object])
     pairs = kernels.candidate_pairs(lo, hi, group)
     distance, witness_i, witness_j, abs_cos = kernels.pair_geometry(pairs, *arrays)
+    near = distance <= margin[pairs[:, 0]] + margin[pairs[:, 1]] + NEAR_SLACK
+    if not near.all():
+        pairs, distance, witness_i, witness_j, abs_cos = (pairs[near], distance[near], witness_i[near],
+                                                          witness_j[near], abs_cos[near])
     radius = np.concatenate([scene.cap_r, np.zeros(scene.n_boxes + scene.n_cylinders)])
     horizontal, vertical = lateral_separation(scene, pairs, witness_i, witness_j)
     return Contacts(pairs=pairs, distance=distance, witness_i=witness_i, witness_j=witness_j, abs_cos=abs_cos,

@@ -1688,3 +1688,42 @@ def candidate_pairs(lo, hi, group):
             raise ValueError("candidate_pairs: lo and hi must be finite with lo <= hi")
         return _EMPTY_PAIRS.copy()
     return _candidate_pairs_grid(lo, hi, group, numba.get_num_threads())
+
+
+# --------------------------------------------------------------------------- #
+# Chains                                                                      #
+# --------------------------------------------------------------------------- #
+
+
+@njit(cache=True)
+def _segmented_cumsum(values, counts):
+    out = np.empty_like(values)
+    k = 0
+    for c in range(counts.shape[0]):
+        total = 0.0
+        for _ in range(counts[c]):
+            total += values[k]
+            out[k] = total
+            k += 1
+    return out
+
+
+def segmented_cumsum(values, counts):
+    """Running sums that restart at every chain, each summed left to right on its own (so a
+    chain's sums do not depend on what came before it in the array).
+
+    Parameters
+    ----------
+    values : (n,) float64
+    counts : (c,) int64
+        Lengths of the consecutive chains; they add up to ``n``.
+
+    Returns
+    -------
+    (n,) float64
+    """
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    counts = np.ascontiguousarray(counts, dtype=np.int64)
+    if counts.sum() != len(values) or (counts < 0).any():
+        raise ValueError("segmented_cumsum: counts must be >= 0 and add up to len(values)")
+    return _segmented_cumsum(values, counts)

@@ -60,10 +60,10 @@ class TreeTrunkRule:
         return required, entry_of, tuple(entries)
 
     def margins(self, scene, norms) -> np.ndarray:
+        # the whole distance on the tree's side: margin_tree + margin_network >= required for
+        # every tree-network pair, without widening network-network candidates
         required, _, _ = self._required_per_object(scene, norms)
-        worst = np.nanmax(required) if np.isfinite(required).any() else 0.0
-        is_network = np.isin(scene.object_kind, NETWORK_CODES)
-        return np.where(np.isfinite(required), required, np.where(is_network, worst, 0.0)) / 2
+        return np.where(np.isfinite(required), required, 0.0)
 
     def evaluate(self, scene, contacts, norms) -> Hits:
         required_of, entry_of, entries = self._required_per_object(scene, norms)

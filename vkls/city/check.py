@@ -1,0 +1,424 @@
+"""The check of a city store, tile by tile, with a halo; on this machine's cores or on a Dask cluster.
+
+Why tiled results equal one pass over the whole city:
+
+- *Ownership.* Every pair of objects is judged by exactly one tile: the tile that stores
+  the pair's first object (objects are ordered by their global index, lines before trees);
+  a one-object finding (cover depth) by the tile that stores its object. So every run of
+  hits of a pair lies in one tile and is grouped, numbered and given its id there.
+- *Halo.* A tile reads every object that reaches within ``halo`` of the objects it owns,
+  with ``halo`` twice the largest broad-phase margin any object of the city can have
+  (half the largest distance any rule requires, plus the position uncertainty): a rule can
+  flag a pair only if its surface distance is at most the sum of the two margins, so the
+  other object of every owned pair is read whole.
+- *Same numbers.* Every scene subtracts the store's one origin and numbers objects in
+  global order, and the kernels compute a pair's geometry in a canonical order, so a
+  pair's distance, witness and chainage are bit-identical in any tile.
+
+:func:`check_tile` is a pure function of a :class:`TileJob`; local processes and Dask
+workers run the very same function.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
+
+import numpy as np
+
+from vkls.city.store import LINE_KINDS, CityManifest, TileArrays, read_manifest, read_region, read_tile
+
+#: Runs of one pair are joined across up to this many times the longest segment (see vkls.conflicts).
+STAGES = ("read", "scene", "engine", "rules", "group")
+
+
+@dataclass(frozen=True)
+class TileJob:
+    """Everything a worker needs to check one tile (small and picklable).
+
+    Attributes
+    ----------
+    folder : str
+        The city store (a path every worker can read).
+    tile : int
+        Index into the manifest's tiles of the tile whose objects are judged; -1 for the
+        whole city in one pass.
+    region : (xmin, ymin, xmax, ymax), metres RD New
+        What to read: the owned objects' extent grown by the halo.
+    norm_files : tuple of str
+    rule_ids : tuple of str or None
+        Only these rules (default: every rule).
+    threads : int
+        numba threads for this job (0: leave as is).
+    """
+
+    folder: str
+    tile: int
+    region: tuple[float, float, float, float]
+    norm_files: tuple[str, ...] = ()
+    rule_ids: tuple[str, ...] | None = None
+    threads: int = 0
+
+
+@dataclass
+class TileOutcome:
+    """What one tile found, with its cost.
+
+    Attributes
+    ----------
+    tile : int
+    conflicts : list of Conflict
+        Conflicts of the pairs this tile owns, in report order.
+    segments : int
+        Segments owned (the work done for the city).
+    segments_read : int
+        Segments read (owned plus halo).
+    candidate_pairs : int
+    seconds : dict stage -> seconds
+    """
+
+    tile: int
+    conflicts: list
+    segments: int
+    segments_read: int
+    candidate_pairs: int
+    seconds: dict = field(default_factory=dict)
+
+
+@dataclass
+class CityResult:
+    """The result of a city check."""
+
+    manifest: CityManifest
+    conflicts: list
+    segments: int
+    segments_read: int
+    candidate_pairs: int
+    tiles: int
+    halo: float
+    mode: str
+    seconds: dict
+    norm_files: tuple[str, ...] = ()
+
+    def summary(self) -> dict:
+        """Counts per rule and severity, sizes and timings (seconds)."""
+        by_rule: dict[str, int] = {}
+        by_severity: dict[str, int] = {}
+        for conflict in self.conflicts:
+            by_rule[conflict.rule] = by_rule.get(conflict.rule, 0) + 1
+            by_severity[conflict.severity] = by_severity.get(conflict.severity, 0) + 1
+        wall = self.seconds.get("wall", 0.0)
+        return {
+            "conflicts": len(self.conflicts),
+            "certain": sum(c.certainty == "certain" for c in self.conflicts),
+            "possible": sum(c.certainty == "possible" for c in self.conflicts),
+            "by_rule": dict(sorted(by_rule.items())), "by_severity": dict(sorted(by_severity.items())),
+            "segments": self.segments, "segments_read": self.segments_read, "lines": self.manifest.n_lines,
+            "trees": self.manifest.n_trees, "tiles": self.tiles, "halo_m": round(self.halo, 3), "mode": self.mode,
+            "candidate_pairs": self.candidate_pairs,
+            "segments_per_second": round(self.segments / wall) if wall > 0 else None,
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+        }
+
+
+def select_rules(rule_ids: Iterable[str] | None) -> list:
+    """The default rules, or those named (in report order).
+
+    Raises
+    ------
+    InputError
+        An unknown rule id (the message lists the known ones).
+    """
+    from vkls.errors import InputError
+    from vkls.rules import default_rules
+
+    rules = default_rules()
+    if not rule_ids:
+        return rules
+    known = {rule.id for rule in rules}
+    unknown = [r for r in rule_ids if r not in known]
+    if unknown:
+        raise InputError(f"unknown rule {unknown[0]!r}; known rules: {', '.join(sorted(known))}", place="--rule")
+    wanted = set(rule_ids)
+    return [rule for rule in rules if rule.id in wanted]
+
+
+def halo_width(manifest: CityManifest, norms, rules: list) -> float:
+    """Twice the largest broad-phase margin any object of the city can have, metres.
+
+    Measured on a probe scene holding a line of every network kind with the store's largest
+    position uncertainty and a tree of every size class, with and without root barrier.
+    """
+    from vkls.geometry.array_scene import build_array_scene
+    from vkls.pipeline import broad_phase_margins
+
+    probe = _probe(manifest, norms)
+    scene = build_array_scene(probe, norms, manifest.origin)
+    margins = broad_phase_margins(scene, norms, rules)
+    return 2.0 * float(margins.max(initial=0.0)) + 1e-6
+
+
+def _probe(manifest: CityManifest, norms) -> TileArrays:
+    accuracy_xy = max((t.accuracy_xy_max for t in manifest.tiles), default=0.0)
+    accuracy_z = max((t.accuracy_z_max for t in manifest.tiles), default=0.0)
+    kinds = np.arange(len(LINE_KINDS), dtype=np.int8)
+    classes = np.repeat(np.array(["1a", "1b", "2", "3"]), 2)
+    n, t = len(kinds), len(classes)
+    xy = np.array(manifest.origin, dtype=np.float64) + 10.0
+    return TileArrays(
+        line_index=np.arange(n, dtype=np.int64), line_name=np.array([f"probe{k}" for k in range(n)]),
+        line_kind=kinds, line_role=np.zeros(n, np.int8), line_group=np.arange(n, dtype=np.int64),
+        line_diameter=np.full(n, 0.1), line_accuracy=np.tile([accuracy_xy, accuracy_z], (n, 1)),
+        line_start=np.arange(0, 2 * n + 1, 2, dtype=np.int64),
+        xyz=np.tile(np.r_[xy, 1.0], (2 * n, 1)) + np.tile([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]], (n, 1)),
+        tree_index=np.arange(n, n + t, dtype=np.int64), tree_name=np.array([f"probe-tree{k}" for k in range(t)]),
+        tree_xy=np.tile(xy, (t, 1)), tree_class=classes, tree_dbh=np.full(t, 0.3), tree_crown=np.full(t, 3.0),
+        tree_barrier=np.tile([False, True], t // 2),
+    )
+
+
+def plan(manifest: CityManifest, norms, rules: list, norm_files=(), rule_ids=None, single_pass: bool = False,
+         threads: int = 0) -> tuple[list[TileJob], float]:
+    """One job per non-empty tile (or one job for the whole city), and the halo width in metres."""
+    from vkls.geometry.array_scene import root_zone_radius
+
+    halo = halo_width(manifest, norms, rules)
+    radius = root_zone_radius(norms)
+    common = dict(folder=manifest.folder, norm_files=tuple(norm_files),
+                  rule_ids=tuple(rule_ids) if rule_ids else None, threads=threads)
+    if single_pass:
+        return [TileJob(tile=-1, region=(-np.inf, -np.inf, np.inf, np.inf), **common)], halo
+    jobs = []
+    for index, tile in enumerate(manifest.tiles):
+        if not (tile.lines or tile.trees):
+            continue
+        reach = float(radius(np.array([tile.tree_crown_max]), np.array([tile.tree_dbh_max]))[0]) if tile.trees \
+            else 0.0
+        x0, y0, x1, y1 = tile.bbox
+        grow = reach + halo
+        jobs.append(TileJob(tile=index, region=(x0 - grow, y0 - grow, x1 + grow, y1 + grow), **common))
+    return jobs, halo
+
+
+@lru_cache(maxsize=4)
+def _manifest(folder: str) -> CityManifest:
+    return read_manifest(folder)
+
+
+def check_tile(job: TileJob) -> TileOutcome:
+    """Check the objects one tile owns against everything near them (see the module docs)."""
+    from vkls.conflicts import RUN_JOIN_FACTOR, group_hits
+    from vkls.geometry.array_scene import build_array_scene, root_zone_radius
+    from vkls.geometry.contacts import find_contacts
+    from vkls.pipeline import broad_phase_margins, drop_superseded
+    from vkls.rules.loader import load_norms
+
+    if job.threads:
+        import numba
+
+        numba.set_num_threads(max(1, min(job.threads, numba.config.NUMBA_NUM_THREADS)))
+    seconds = dict.fromkeys(STAGES, 0.0)
+    clock = time.perf_counter()
+    manifest = _manifest(job.folder)
+    norms = load_norms(job.norm_files)
+    rules = select_rules(job.rule_ids)
+    if job.tile < 0:
+        arrays = TileArrays.concatenate([read_tile(manifest, tile) for tile in manifest.tiles])
+        owned_lines = np.ones(arrays.n_lines, dtype=bool)
+        owned_trees = np.ones(arrays.n_trees, dtype=bool)
+    else:
+        own_entry = manifest.tiles[job.tile]
+        own = read_tile(manifest, own_entry)
+        arrays = read_region(manifest, job.region, root_zone_radius(norms), preloaded={own_entry.file: own})
+        owned_lines = np.isin(arrays.line_index, own.line_index)
+        owned_trees = np.isin(arrays.tree_index, own.tree_index)
+    seconds["read"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    scene = build_array_scene(arrays, norms, manifest.origin)
+    owned = np.concatenate([owned_lines, np.repeat(owned_trees, 2)])
+    seconds["scene"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    contacts = find_contacts(scene, broad_phase_margins(scene, norms, rules)[scene.primitive_object])
+    seconds["engine"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    hits = {rule.id: _rows(rule.evaluate(scene, contacts, norms), owned) for rule in rules}
+    seconds["rules"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    join_gap = RUN_JOIN_FACTOR * min(50.0, manifest.max_segment_length)
+    found = {rule.id: group_hits(hits[rule.id], scene, rule, join_gap) for rule in rules}
+    conflicts = [c for rule in rules for c in drop_superseded(found, rule, rules)]
+    conflicts.sort(key=conflict_order)
+    seconds["group"] = time.perf_counter() - clock
+
+    segments_owned = int(np.diff(arrays.line_start)[owned_lines].sum() - owned_lines.sum())
+    return TileOutcome(tile=job.tile, conflicts=conflicts, segments=segments_owned, segments_read=arrays.n_segments,
+                       candidate_pairs=len(contacts.pairs), seconds=seconds)
+
+
+def conflict_order(conflict) -> tuple:
+    """Report order within a tile: by object, rule and place along the object."""
+    return (conflict.objects[0], conflict.objects[1] or "", conflict.rule, conflict.chainage_start, conflict.id)
+
+
+def _rows(hits, owned: np.ndarray):
+    """The hits whose first object is owned by the tile."""
+    keep = owned[hits.object_a]
+    if keep.all():
+        return hits
+    columns = {f.name: getattr(hits, f.name)[keep] for f in fields(hits) if f.name not in ("rule", "entries")}
+    return replace(hits, **columns)
+
+
+# --------------------------------------------------------------------------- #
+# Running the jobs                                                            #
+# --------------------------------------------------------------------------- #
+
+
+def run_serial(jobs: list[TileJob]) -> Iterator[TileOutcome]:
+    """In this process, one job after another (the kernels use every core)."""
+    for job in jobs:
+        yield check_tile(job)
+
+
+def run_processes(jobs: list[TileJob], workers: int) -> Iterator[TileOutcome]:
+    """On ``workers`` local processes with one numba thread each; at most two jobs per worker are
+    in flight, so memory stays bounded whatever the size of the city. Outcomes come in job order."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    jobs = [replace(job, threads=1) for job in jobs]
+    context = multiprocessing.get_context("spawn")  # fork after OpenMP has started is unsafe
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init) as pool:
+        pending = {}
+        upcoming = iter(enumerate(jobs))
+        for position, job in _take(upcoming, 2 * workers):
+            pending[position] = pool.submit(check_tile, job)
+        next_position = 0
+        while pending:
+            outcome = pending.pop(next_position).result()
+            next_position += 1
+            for position, job in _take(upcoming, 1):
+                pending[position] = pool.submit(check_tile, job)
+            yield outcome
+
+
+def _take(iterator, count):
+    for _ in range(count):
+        try:
+            yield next(iterator)
+        except StopIteration:
+            return
+
+
+def _worker_init() -> None:
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
+
+def run_dask(jobs: list[TileJob], address: str, workers: int) -> Iterator[TileOutcome]:
+    """On a Dask distributed cluster (``address`` of its scheduler, or ``local`` for a
+    ``LocalCluster`` of ``workers`` processes here). Every worker must be able to read the
+    store's folder (a shared file system). Outcomes come in job order."""
+    from vkls.errors import InputError
+
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise InputError("--dask needs Dask: pip install 'vkls[dask]'", place="--dask") from None
+    cluster = None
+    try:
+        if address == "local":
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            client = Client(cluster)
+        else:
+            client = Client(address, timeout="20s")
+    except (OSError, TimeoutError) as error:
+        if cluster is not None:
+            cluster.close()
+        raise InputError(f"cannot reach the Dask scheduler ({error})", place="--dask") from None
+    try:
+        futures = client.map(check_tile, [replace(job, threads=1) for job in jobs], pure=False)
+        position_of = {future.key: k for k, future in enumerate(futures)}
+        waiting: dict[int, TileOutcome] = {}
+        next_position = 0
+        for future, outcome in as_completed(futures, with_results=True):
+            waiting[position_of[future.key]] = outcome
+            future.release()
+            while next_position in waiting:
+                yield waiting.pop(next_position)
+                next_position += 1
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def check_city(path: str, norm_files=(), rule_ids=None, workers: int | None = None, dask: str | None = None,
+               single_pass: bool = False, progress: Callable | None = None,
+               on_conflicts: Callable | None = None) -> CityResult:
+    """Check a city store.
+
+    Parameters
+    ----------
+    path : str
+        The store's folder (or its ``city.toml``).
+    norm_files : sequence of str
+        User norms files layered over the built-in ones.
+    rule_ids : sequence of str, optional
+        Run only these rules.
+    workers : int, optional
+        Local processes (default: every core); 1 runs in this process.
+    dask : str, optional
+        Scheduler address, or ``"local"`` for a LocalCluster of ``workers`` processes.
+    single_pass : bool
+        Read the whole city into one scene (for comparison; memory grows with the city).
+    progress : callable (tiles_done, tiles_total, segments_done), optional
+    on_conflicts : callable (list of Conflict), optional
+        Receives each tile's conflicts as the tile is done; then the result holds none
+        (memory stays bounded for any size of city).
+
+    Returns
+    -------
+    CityResult
+    """
+    from vkls.rules.loader import load_norms
+
+    wall = time.perf_counter()
+    manifest = read_manifest(path)
+    norms = load_norms(tuple(norm_files))
+    rules = select_rules(rule_ids)
+    workers = workers or os.cpu_count() or 1
+    jobs, halo = plan(manifest, norms, rules, norm_files, rule_ids, single_pass)
+    if dask:
+        mode, outcomes = f"dask ({dask})", run_dask(jobs, dask, workers)
+    elif workers > 1 and len(jobs) > 1:
+        mode, outcomes = f"{workers} processes", run_processes(jobs, workers)
+    else:
+        mode, outcomes = "this process", run_serial(jobs)
+    if single_pass:
+        mode = f"single pass, {mode}"
+    conflicts: list = []
+    totals = dict.fromkeys(STAGES, 0.0)
+    segments = segments_read = pairs = 0
+    for done, outcome in enumerate(outcomes, start=1):
+        for stage, value in outcome.seconds.items():
+            totals[stage] += value
+        segments += outcome.segments
+        segments_read += outcome.segments_read
+        pairs += outcome.candidate_pairs
+        if on_conflicts is not None:
+            on_conflicts(outcome.conflicts)
+        else:
+            conflicts += outcome.conflicts
+        if progress is not None:
+            progress(done, len(jobs), segments)
+    totals["wall"] = time.perf_counter() - wall
+    return CityResult(manifest=manifest, conflicts=conflicts, segments=segments, segments_read=segments_read,
+                      candidate_pairs=pairs, tiles=len(jobs), halo=halo, mode=mode, seconds=totals,
+                      norm_files=norms.files)

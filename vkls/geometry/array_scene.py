@@ -1,0 +1,148 @@
+"""A scene straight from flat arrays of lines and trees (a tile of a city store), without
+one Python object per cable.
+
+It is the same scene :func:`vkls.geometry.scene.build_map_scene` builds from a
+:class:`~vkls.model.NetworkMap` (z = -depth, chainage along each object, a tree as a trunk
+axis and a root zone), built with whole-array operations. Objects are numbered in the order
+of their global index (lines, then trees), so that a tile and the whole city number any two
+objects in the same order and every pair comes out the same way round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from vkls.geometry.scene import KIND_CODE, ROOT_ZONE_KIND, TRUNK_AXIS_DEPTH, Scene, SceneObject
+from vkls.model import TREE_KIND
+from vkls.rules.loader import Norms
+
+
+class ObjectTable(Sequence):
+    """The scene's objects as columns; a :class:`SceneObject` is made only when one is asked for.
+
+    Parameters
+    ----------
+    ids, kinds, roles : (o,) str arrays
+    groups : (o,) int64
+    accuracy : (o, 2) float64, metres
+    networks : (o,) object array of str or None
+    size_classes : (o,) object array of str or None
+    labels : callable int -> str
+    """
+
+    def __init__(self, ids, kinds, roles, groups, accuracy, networks, size_classes, labels):
+        self.ids, self.kinds, self.roles, self.groups = ids, kinds, roles, groups
+        self.accuracy, self.networks, self.size_classes, self._labels = accuracy, networks, size_classes, labels
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[k] for k in range(*index.indices(len(self)))]
+        k = int(index)
+        return SceneObject(str(self.ids[k]), str(self.kinds[k]), str(self.roles[k]), self._labels(k),
+                           int(self.groups[k]), self.networks[k], self.size_classes[k],
+                           float(self.accuracy[k, 0]), float(self.accuracy[k, 1]))
+
+
+def root_zone_radius(norms: Norms):
+    """The root zone model of ``norms``: a function (crown, dbh) -> radius, arrays in metres."""
+    margin = norms.number("trees.root_zone_margin")
+    factor = norms.number("trees.root_zone_dbh_factor")
+    return lambda crown, dbh: np.maximum(np.asarray(crown) + margin, factor * np.asarray(dbh))
+
+
+def build_array_scene(arrays, norms: Norms, origin) -> Scene:
+    """The scene of the lines and trees of a :class:`vkls.city.store.TileArrays`.
+
+    Parameters
+    ----------
+    arrays : TileArrays
+        Lines and trees in global index order.
+    norms : Norms
+        Root zone model and rootable depth.
+    origin : (2,) float64, metres RD New
+        Subtracted from x, y (the store's origin, the same for every tile).
+
+    Returns
+    -------
+    Scene
+        Capsules of the lines (and the trunk axes), cylinders of the root zones, no boxes.
+    """
+    from vkls.city.store import LINE_KINDS, LINE_ROLES
+    from vkls.geometry import kernels
+
+    origin = np.asarray(origin, dtype=np.float64)
+    n_lines, n_trees = arrays.n_lines, arrays.n_trees
+    points = np.column_stack([arrays.xyz[:, :2] - origin, -arrays.xyz[:, 2]])
+    counts = np.diff(arrays.line_start)
+    first = arrays.line_start[:-1]
+    is_start = np.zeros(len(points), dtype=bool)
+    is_start[first] = True
+    ends = ~is_start  # every vertex but a line's first ends a segment
+    cap_b = points[ends]
+    cap_a = points[np.flatnonzero(ends) - 1]
+    line_of_segment = np.repeat(np.arange(n_lines), counts - 1)
+    step = np.linalg.norm(cap_b - cap_a, axis=1)
+    chainage_end = kernels.segmented_cumsum(step, counts - 1)
+    chainage_start = np.concatenate([[0.0], chainage_end[:-1]])[:len(chainage_end)]
+    chainage_start[np.cumsum(counts - 1) - (counts - 1)] = 0.0  # each line starts at 0
+    chainage = np.column_stack([chainage_start, chainage_end])
+
+    trunk_xy = arrays.tree_xy - origin
+    trunk_a = np.column_stack([trunk_xy, np.zeros(n_trees)])
+    trunk_b = np.column_stack([trunk_xy, np.full(n_trees, -TRUNK_AXIS_DEPTH)])
+    tree_objects = n_lines + 2 * np.arange(n_trees)  # trunk; the root zone follows it
+    rootable = norms.number("trees.rootable_depth")
+    radius = root_zone_radius(norms)(arrays.tree_crown, arrays.tree_dbh)
+
+    kinds = np.array([k.value for k in LINE_KINDS])[arrays.line_kind]
+    roles = np.array(LINE_ROLES)[arrays.line_role]
+    barrier = arrays.tree_barrier.astype(bool)
+    tree_roles = np.column_stack([np.where(barrier, "trunk with root barrier", "trunk"),
+                                  np.where(barrier, "root zone behind a barrier", "root zone")]).ravel()
+    tree_ids = np.column_stack([arrays.tree_name.astype(object),
+                                np.char.add(arrays.tree_name.astype(str), "/roots").astype(object)]).ravel()
+    first_tree_group = int(arrays.line_group.max(initial=-1)) + 1
+    ids = np.concatenate([arrays.line_name.astype(object), tree_ids])
+    object_kinds = np.concatenate([kinds, np.tile([TREE_KIND, ROOT_ZONE_KIND], n_trees)]).astype(str)
+    object_roles = np.concatenate([roles, tree_roles]).astype(str)
+    groups = np.concatenate([arrays.line_group, np.repeat(first_tree_group + np.arange(n_trees), 2)]).astype(np.int64)
+    accuracy = np.concatenate([arrays.line_accuracy, np.zeros((2 * n_trees, 2))]).reshape(-1, 2)
+    networks = np.concatenate([arrays.line_name.astype(object), np.full(2 * n_trees, None, dtype=object)])
+    size_classes = np.concatenate([np.full(n_lines, None, dtype=object),
+                                   np.repeat(arrays.tree_class.astype(object), 2)])
+
+    def label(k: int) -> str:
+        if k < n_lines:
+            kind = LINE_KINDS[int(arrays.line_kind[k])]
+            return f"{kind.label} {object_roles[k]} {ids[k]}"
+        t = (k - n_lines) // 2
+        name, size_class = arrays.tree_name[t], arrays.tree_class[t]
+        if (k - n_lines) % 2 == 0:
+            return f"tree {name} (class {size_class}{' with root barrier' if barrier[t] else ''})"
+        return f"root zone of tree {name} (radius {radius[t]:.1f} m, {rootable:.1f} m deep)"
+
+    objects = ObjectTable(ids, object_kinds, object_roles, groups, accuracy, networks, size_classes, label)
+    kind_codes = np.array([KIND_CODE[name] for name in object_kinds], dtype=np.int64) if len(object_kinds) \
+        else np.zeros(0, np.int64)
+    empty3 = np.zeros((0, 3))
+    return Scene(
+        cap_a=np.ascontiguousarray(np.concatenate([cap_a, trunk_a])),
+        cap_b=np.ascontiguousarray(np.concatenate([cap_b, trunk_b])),
+        cap_r=np.concatenate([np.repeat(arrays.line_diameter / 2, counts - 1), np.zeros(n_trees)]),
+        cap_object=np.concatenate([line_of_segment, tree_objects]).astype(np.int64),
+        cap_chainage=np.concatenate([chainage, np.zeros((n_trees, 2))]),
+        box_c=empty3, box_h=empty3, box_axes=np.zeros((0, 3, 3)), box_object=np.zeros(0, np.int64),
+        box_chainage=np.zeros((0, 2)),
+        cyl_xy=np.ascontiguousarray(trunk_xy), cyl_z=np.column_stack([np.full(n_trees, -rootable), np.zeros(n_trees)]),
+        cyl_r=np.asarray(radius, dtype=np.float64).reshape(n_trees), cyl_object=(tree_objects + 1).astype(np.int64),
+        cyl_chainage=np.zeros((n_trees, 2)),
+        objects=objects, object_group=groups, object_kind=kind_codes,
+        object_accuracy_xy=np.ascontiguousarray(accuracy[:, 0]), object_accuracy_z=np.ascontiguousarray(accuracy[:, 1]),
+        alignment=None, placements={}, rack_parts=[], rack_networks=frozenset(), street=arrays,
+        origin=origin, ground_level=0.0, chainage_along="object",
+    )
