@@ -14,7 +14,7 @@ from vkls.geometry.scene import Scene, build_map_scene, build_scene
 from vkls.io.baseline import apply_baseline, read_baseline
 from vkls.io.street_toml import read_street
 from vkls.model import Street
-from vkls.rules import default_rules
+from vkls.rules import default_rules, select_rules
 from vkls.rules.loader import Norms, load_norms
 
 
@@ -84,7 +84,8 @@ def drop_superseded(found: dict[str, list[Conflict]], rule, rules: list) -> list
     return [c for c in found[rule.id] if frozenset(c.objects) not in taken]
 
 
-def check(path: str, norm_files: tuple[str, ...] | list[str] = (), baseline: str | None = None) -> CheckResult:
+def check(path: str, norm_files: tuple[str, ...] | list[str] = (), baseline: str | None = None,
+          rule_ids=None) -> CheckResult:
     """Check a street file against the norms.
 
     Parameters
@@ -96,6 +97,8 @@ def check(path: str, norm_files: tuple[str, ...] | list[str] = (), baseline: str
     baseline : str, optional
         An earlier JSON report: conflicts are marked new or persisting, and the
         earlier conflicts that are gone are listed as resolved.
+    rule_ids : sequence of str, optional
+        Run only these rules (default: every rule).
 
     Returns
     -------
@@ -111,7 +114,7 @@ def check(path: str, norm_files: tuple[str, ...] | list[str] = (), baseline: str
     model = read_input(path, norms)
     earlier = read_baseline(baseline) if baseline else None
     seconds = {"read": time.perf_counter() - clock}
-    result = check_street(model, norms, seconds)
+    result = check_street(model, norms, seconds, rules=select_rules(rule_ids))
     if earlier is None:
         return result
     marked, resolved = apply_baseline(result.conflicts, earlier)

@@ -23,16 +23,19 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 
 import numpy as np
 
+from vkls.rules import select_rules
 from vkls.city.store import LINE_KINDS, CityManifest, TileArrays, read_manifest, read_region, read_tile
 
-#: Runs of one pair are joined across up to this many times the longest segment (see vkls.conflicts).
+#: Stages of a tile's work, for the report of where the time goes.
 STAGES = ("read", "scene", "engine", "rules", "group")
+#: How long to try to reach a Dask scheduler before giving up.
+DASK_CONNECT_TIMEOUT = "10s"
 
 
 @dataclass(frozen=True)
@@ -89,10 +92,28 @@ class TileOutcome:
 
 
 @dataclass
+class Tally:
+    """Conflict counts kept while conflicts stream past (per rule, per severity, certain/possible)."""
+
+    conflicts: int = 0
+    certain: int = 0
+    by_rule: dict = field(default_factory=dict)
+    by_severity: dict = field(default_factory=dict)
+
+    def add(self, conflicts: list) -> None:
+        for conflict in conflicts:
+            self.by_rule[conflict.rule] = self.by_rule.get(conflict.rule, 0) + 1
+            self.by_severity[conflict.severity] = self.by_severity.get(conflict.severity, 0) + 1
+            self.certain += conflict.certainty == "certain"
+        self.conflicts += len(conflicts)
+
+
+@dataclass
 class CityResult:
-    """The result of a city check."""
+    """The result of a city check (``conflicts`` is empty when they were streamed to a callback)."""
 
     manifest: CityManifest
+    tally: Tally
     conflicts: list
     segments: int
     segments_read: int
@@ -105,45 +126,17 @@ class CityResult:
 
     def summary(self) -> dict:
         """Counts per rule and severity, sizes and timings (seconds)."""
-        by_rule: dict[str, int] = {}
-        by_severity: dict[str, int] = {}
-        for conflict in self.conflicts:
-            by_rule[conflict.rule] = by_rule.get(conflict.rule, 0) + 1
-            by_severity[conflict.severity] = by_severity.get(conflict.severity, 0) + 1
+        tally = self.tally
         wall = self.seconds.get("wall", 0.0)
         return {
-            "conflicts": len(self.conflicts),
-            "certain": sum(c.certainty == "certain" for c in self.conflicts),
-            "possible": sum(c.certainty == "possible" for c in self.conflicts),
-            "by_rule": dict(sorted(by_rule.items())), "by_severity": dict(sorted(by_severity.items())),
+            "conflicts": tally.conflicts, "certain": tally.certain, "possible": tally.conflicts - tally.certain,
+            "by_rule": dict(sorted(tally.by_rule.items())), "by_severity": dict(sorted(tally.by_severity.items())),
             "segments": self.segments, "segments_read": self.segments_read, "lines": self.manifest.n_lines,
             "trees": self.manifest.n_trees, "tiles": self.tiles, "halo_m": round(self.halo, 3), "mode": self.mode,
             "candidate_pairs": self.candidate_pairs,
             "segments_per_second": round(self.segments / wall) if wall > 0 else None,
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
         }
-
-
-def select_rules(rule_ids: Iterable[str] | None) -> list:
-    """The default rules, or those named (in report order).
-
-    Raises
-    ------
-    InputError
-        An unknown rule id (the message lists the known ones).
-    """
-    from vkls.errors import InputError
-    from vkls.rules import default_rules
-
-    rules = default_rules()
-    if not rule_ids:
-        return rules
-    known = {rule.id for rule in rules}
-    unknown = [r for r in rule_ids if r not in known]
-    if unknown:
-        raise InputError(f"unknown rule {unknown[0]!r}; known rules: {', '.join(sorted(known))}", place="--rule")
-    wanted = set(rule_ids)
-    return [rule for rule in rules if rule.id in wanted]
 
 
 def halo_width(manifest: CityManifest, norms, rules: list) -> float:
@@ -337,7 +330,7 @@ def run_dask(jobs: list[TileJob], address: str, workers: int) -> Iterator[TileOu
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
             client = Client(cluster)
         else:
-            client = Client(address, timeout="20s")
+            client = Client(address, timeout=DASK_CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as error:
         if cluster is not None:
             cluster.close()
@@ -404,6 +397,7 @@ def check_city(path: str, norm_files=(), rule_ids=None, workers: int | None = No
     if single_pass:
         mode = f"single pass, {mode}"
     conflicts: list = []
+    tally = Tally()
     totals = dict.fromkeys(STAGES, 0.0)
     segments = segments_read = pairs = 0
     for done, outcome in enumerate(outcomes, start=1):
@@ -412,6 +406,7 @@ def check_city(path: str, norm_files=(), rule_ids=None, workers: int | None = No
         segments += outcome.segments
         segments_read += outcome.segments_read
         pairs += outcome.candidate_pairs
+        tally.add(outcome.conflicts)
         if on_conflicts is not None:
             on_conflicts(outcome.conflicts)
         else:
@@ -419,6 +414,6 @@ def check_city(path: str, norm_files=(), rule_ids=None, workers: int | None = No
         if progress is not None:
             progress(done, len(jobs), segments)
     totals["wall"] = time.perf_counter() - wall
-    return CityResult(manifest=manifest, conflicts=conflicts, segments=segments, segments_read=segments_read,
+    return CityResult(manifest=manifest, tally=tally, conflicts=conflicts, segments=segments, segments_read=segments_read,
                       candidate_pairs=pairs, tiles=len(jobs), halo=halo, mode=mode, seconds=totals,
                       norm_files=norms.files)

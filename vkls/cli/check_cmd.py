@@ -12,7 +12,7 @@ FORMATS = ("table", "json", "csv", "html", "geojson", "gpkg", "bcf")
 
 
 @click.command("check")
-@click.argument("street_file", type=click.Path(dir_okay=False))
+@click.argument("street_file", type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Report format. Default: from the -o file extension, else 'table'.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
@@ -25,8 +25,19 @@ FORMATS = ("table", "json", "csv", "html", "geojson", "gpkg", "bcf")
               help="Add the trees of a GeoJSON or GeoPackage layer of points (to a street or a KLIC delivery).")
 @click.option("-v", "--verbose", is_flag=True,
               help="For a KLIC delivery: per IMKL type, how many objects were read, used and skipped, and why.")
+@click.option("--rule", "rule_ids", multiple=True, metavar="ID",
+              help="Run only this rule (repeat for several), e.g. --rule clearance. Default: every rule.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="City store: local worker processes (default: one per core).")
+@click.option("--dask", "dask_address", metavar="ADDRESS", default=None,
+              help="City store: run the tiles on a Dask distributed cluster (scheduler address such as "
+                   "tcp://host:8786, or 'local' for a LocalCluster on this machine). Workers must see the store.")
+@click.option("--single-pass", is_flag=True,
+              help="City store: read the whole city into one scene instead of tiles (to compare; memory grows "
+                   "with the city).")
 @input_errors_exit_2
-def check_command(street_file, fmt, output, norm_files, baseline, quiet, trees_file, verbose):
+def check_command(street_file, fmt, output, norm_files, baseline, quiet, trees_file, verbose, rule_ids, workers,
+                  dask_address, single_pass):
     """Check STREET_FILE (TOML) against every placement rule.
 
     Rules: clearance, thermal influence, duplicates, cover depth, sewer invert, order,
@@ -38,8 +49,28 @@ def check_command(street_file, fmt, output, norm_files, baseline, quiet, trees_f
     networks are checked. -o conflicts.geojson / .gpkg / .bcf exports the conflicts for GIS
     (WGS84 GeoJSON, RD New GeoPackage) or BIM issue trackers (BCF 2.1).
 
+    STREET_FILE may be a city store too (a folder with city.toml, see 'vkls generate city'):
+    it is checked tile by tile with a halo as wide as the largest rule distance (the result
+    equals one pass over the whole city), on every core or on a Dask cluster (--dask), with
+    progress on standard error; -o conflicts.csv or .json streams every conflict to a file.
+
     Exit code 0: no conflicts; 1: conflicts found; 2: bad input or usage error.
     """
+    from vkls.city.store import is_city_store
+
+    if is_city_store(street_file):
+        _check_city(street_file, fmt, output, norm_files, quiet, rule_ids, workers, dask_address, single_pass)
+        return
+    import os
+
+    from vkls.errors import InputError
+
+    if os.path.isdir(street_file):
+        raise InputError("a folder that is not a city store (no city.toml); give a street file, a KLIC delivery "
+                         "or a city store", source=street_file)
+    for flag, value in (("--workers", workers), ("--dask", dask_address), ("--single-pass", single_pass)):
+        if value:
+            raise InputError(f"{flag} is for a city store (a folder with city.toml)", place=flag)
     from vkls.io.atomic import atomic_write
     from vkls.io.report import report_csv, report_json, report_table
     from vkls.pipeline import check
@@ -58,7 +89,7 @@ def check_command(street_file, fmt, output, norm_files, baseline, quiet, trees_f
 
         result, trees_message = check_with_trees(street_file, trees_file, norm_files, baseline=baseline)
     else:
-        result, trees_message = check(street_file, norm_files, baseline=baseline), ""
+        result, trees_message = check(street_file, norm_files, baseline=baseline, rule_ids=rule_ids), ""
     from vkls.io.klic import import_notes
 
     for line in ([] if quiet else import_notes(result.street, verbose) + ([trees_message] if trees_message else [])):
@@ -77,3 +108,41 @@ def check_command(street_file, fmt, output, norm_files, baseline, quiet, trees_f
     elif not quiet:
         click.echo(text, nl=False)
     sys.exit(EXIT_CONFLICTS if result.conflicts else EXIT_CLEAN)
+
+
+CITY_FORMATS = ("table", "json", "csv")
+
+
+def _check_city(folder, fmt, output, norm_files, quiet, rule_ids, workers, dask_address, single_pass):
+    """A city store: stream the tiles' conflicts into the report (see :mod:`vkls.city.report`)."""
+    from contextlib import nullcontext
+
+    from vkls.city.check import check_city
+    from vkls.city.report import StreamingReport
+    from vkls.cli.progress import progress_reporter
+    from vkls.errors import InputError
+    from vkls.io.atomic import atomic_write
+
+    if fmt is None:
+        suffix = output.rsplit(".", 1)[-1].lower() if output and "." in output else ""
+        fmt = suffix if suffix in CITY_FORMATS else ("csv" if output else "table")
+    if fmt not in CITY_FORMATS:
+        raise InputError(f"a city store is reported as {', '.join(CITY_FORMATS)}; not {fmt}", place="--format")
+    if output and fmt == "table":
+        raise InputError("give -o a .csv or .json file for a city store (the table goes to the terminal)",
+                         place="--output")
+    with (atomic_write(output) if output else nullcontext()) as stream:
+        report = StreamingReport(fmt, stream)
+        with progress_reporter("checking", "segments", quiet) as progress:
+            result = check_city(folder, norm_files, rule_ids=rule_ids, workers=workers, dask=dask_address,
+                                single_pass=single_pass, progress=progress, on_conflicts=report.add)
+        text = report.finish(result)
+    if not quiet:
+        from vkls.city.report import throughput_line
+
+        if output:
+            click.echo(f"{result.tally.conflicts:,} conflict(s); report written to {output}", err=True)
+            click.echo(throughput_line(result.summary()), err=True)
+        else:
+            click.echo(text, nl=False)
+    sys.exit(EXIT_CONFLICTS if result.tally.conflicts else EXIT_CLEAN)

@@ -36,11 +36,16 @@ def report_csv(result) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for conflict in result.conflicts:
-        d = conflict.as_dict()
-        d["object_a"], d["object_b"] = d["objects"]
-        d["kind_a"], d["kind_b"] = d["kinds"]
-        writer.writerow(["" if d.get(c) is None else d[c] for c in CSV_COLUMNS])
+        writer.writerow(csv_row(conflict))
     return buffer.getvalue()
+
+
+def csv_row(conflict) -> list:
+    """One conflict as the values of ``CSV_COLUMNS``."""
+    d = conflict.as_dict()
+    d["object_a"], d["object_b"] = d["objects"]
+    d["kind_a"], d["kind_b"] = d["kinds"]
+    return ["" if d.get(c) is None else d[c] for c in CSV_COLUMNS]
 
 
 def report_table(result, width: int | None = None) -> str:
@@ -54,7 +59,7 @@ def report_table(result, width: int | None = None) -> str:
                  [c for c in result.conflicts if c.certainty == "possible"]))
     for title, conflicts in sections:
         if conflicts:
-            lines += _table(title, conflicts, with_baseline, width)
+            lines += conflict_table(title, conflicts, with_baseline, width)
     if result.resolved:
         lines += [f"Resolved since {result.baseline_file}:"]
         lines += [f"  {c['id']}: {c.get('explanation', '')}" for c in result.resolved]
@@ -73,7 +78,7 @@ def report_table(result, width: int | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _table(title: str, conflicts, with_baseline: bool, width: int) -> list[str]:
+def conflict_table(title: str, conflicts, with_baseline: bool, width: int) -> list[str]:
     extra = f" {'baseline':<10}" if with_baseline else ""
     header = (f"{'id':<10} {'rule':<13} {'objects':<30} {'regime':<8} {'required':>8} {'actual':>7} "
               f"{'chainage':>11} {'severity':<12}{extra}")

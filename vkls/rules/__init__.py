@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 def default_rules() -> list:
     """The rules a check runs, in report order."""
@@ -17,3 +19,23 @@ def default_rules() -> list:
 
     return [ClearanceRule(), ThermalRule(), DuplicateRule(), CoverDepthRule(), SewerInvertRule(), OrderRule(),
             TreeTrunkRule(), RootZoneRule(), BendRadiusRule(), AccessRule(), ReservationRule()]
+
+
+def select_rules(rule_ids: Iterable[str] | None) -> list:
+    """The default rules, or those named (in report order).
+
+    Raises
+    ------
+    InputError
+        An unknown rule id (the message lists the known ones).
+    """
+    from vkls.errors import InputError
+    rules = default_rules()
+    if not rule_ids:
+        return rules
+    known = {rule.id for rule in rules}
+    unknown = [r for r in rule_ids if r not in known]
+    if unknown:
+        raise InputError(f"unknown rule {unknown[0]!r}; known rules: {', '.join(sorted(known))}", place="--rule")
+    wanted = set(rule_ids)
+    return [rule for rule in rules if rule.id in wanted]
