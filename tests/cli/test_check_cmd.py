@@ -131,7 +131,7 @@ def test_bad_street_input_exits_2_with_one_clear_line(tmp_path, case):
 
 
 def test_missing_file_and_folder_exit_2(tmp_path):
-    for target, message in ((tmp_path / "nope.toml", "file not found"), (tmp_path, "is a directory")):
+    for target, message in ((tmp_path / "nope.toml", "file not found"), (tmp_path, "a folder that is not a city store")):
         result = CliRunner().invoke(cli, ["check", str(target)])
         assert result.exit_code == 2 and message in result.stderr
 
