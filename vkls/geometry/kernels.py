@@ -1468,12 +1468,73 @@ def _emit(out, w, op, oq):
         out[w, 1] = op
 
 
-@njit(cache=True, parallel=True)
-def _grid_scan(
-    fill, offsets, out, sorig, slo, shi, sgrp, cell_lev, inv_s0, cell_key, cell_start, lev_cell, sl,
+@njit(cache=True, inline="always")
+def _scan_object(
+    p, c, lev, out, w, limit, sorig, slo, shi, sgrp, inv_s0, cell_key, cell_start, lev_cell, sl,
     lev_min, lev_max, lev_dim, lev_base, lev_count,
 ):
-    """Count (``fill=False``) or write (``fill=True``) the candidate pairs.
+    """Write the pairs object ``p`` (sorted position, in cell ``c`` of level ``lev``) is
+    responsible for from ``out[w]`` on, as long as ``w < limit``; return the new ``w``
+    (which keeps counting past ``limit``)."""
+    n_levels = lev_count.shape[0]
+    op = sorig[p]
+    lx = _cell_of(slo[p, 0], inv_s0)
+    ly = _cell_of(slo[p, 1], inv_s0)
+    lz = _cell_of(slo[p, 2], inv_s0)
+    hx = _cell_of(shi[p, 0], inv_s0)
+    hy = _cell_of(shi[p, 1], inv_s0)
+    hz = _cell_of(shi[p, 2], inv_s0)
+    # (0, 0, 0..+1): later objects in the same cell and the cell above.
+    for q in range(p + 1, sl[c, 0]):
+        if _overlap(slo, shi, sgrp, p, q):
+            if w < limit:
+                _emit(out, w, op, sorig[q])
+            w += 1
+    # (0, +1, *) needs hi_y in the next cell row; (+1, *, *) hi_x.
+    g0 = 0 if (hy >> lev) > (ly >> lev) else 1
+    g1 = 4 if (hx >> lev) > (lx >> lev) else 1
+    for g in range(g0, g1):
+        for q in range(sl[c, 1 + 2 * g], sl[c, 2 + 2 * g]):
+            if _overlap(slo, shi, sgrp, p, q):
+                if w < limit:
+                    _emit(out, w, op, sorig[q])
+                w += 1
+    # Higher levels.
+    for lv in range(lev + 1, n_levels):
+        if lev_count[lv] == 0:
+            continue
+        x0 = max((lx >> lv) - 1, lev_min[lv, 0])
+        x1 = min(hx >> lv, lev_max[lv, 0])
+        y0 = max((ly >> lv) - 1, lev_min[lv, 1])
+        y1 = min(hy >> lv, lev_max[lv, 1])
+        z0 = max((lz >> lv) - 1, lev_min[lv, 2])
+        z1 = min(hz >> lv, lev_max[lv, 2])
+        if x0 > x1 or y0 > y1 or z0 > z1:
+            continue
+        for x in range(x0, x1 + 1):
+            for y in range(y0, y1 + 1):
+                k0 = _pack(x, y, z0, lv, lev_min, lev_dim, lev_base)
+                k1 = _pack(x, y, z1, lv, lev_min, lev_dim, lev_base)
+                cc = _lower_bound(cell_key, lev_cell[lv], lev_cell[lv + 1], k0)
+                ce = _lower_bound(cell_key, cc, lev_cell[lv + 1], k1 + 1)
+                for q in range(cell_start[cc], cell_start[ce]):
+                    if _overlap(slo, shi, sgrp, p, q):
+                        if w < limit:
+                            _emit(out, w, op, sorig[q])
+                        w += 1
+    return w
+
+
+@njit(cache=True, parallel=True)
+def _grid_scan(
+    chunks, first_cell, base, limit, out, sorig, slo, shi, sgrp, cell_lev, inv_s0, cell_key, cell_start, lev_cell,
+    sl, lev_min, lev_max, lev_dim, lev_base, lev_count,
+):
+    """Write the candidate pairs of the cell chunks ``chunks`` in one pass.
+
+    Chunk ``k`` covers cells ``[first_cell[k], first_cell[k + 1])`` and writes from
+    ``out[base[k]]`` up to ``out[limit[k]]``; its true pair count is returned (a count
+    above ``limit - base`` means the chunk overflowed and must be scanned again).
 
     Each overlapping pair is found exactly once:
 
@@ -1482,69 +1543,34 @@ def _grid_scan(
       other's in its forward half-neighbourhood (exactly one of the two);
     - different levels: from the object on the lower level, which scans the
       cells ``[c_lo - 1, c_hi]`` of every higher level.
-
-    Returns the per-object counts (in sorted order). In the fill pass, pair
-    ``(min, max)`` of original indices is written from ``offsets[p]`` on.
     """
-    n = sorig.shape[0]
-    n_cells = cell_key.shape[0]
-    n_levels = lev_count.shape[0]
-    counts = np.zeros(0 if fill else n, dtype=np.int64)
-    for c in prange(n_cells):
-        c0 = cell_start[c]
-        c1 = cell_start[c + 1]
-        lev = cell_lev[c]
-        for p in range(c0, c1):
-            w = offsets[p] if fill else 0
-            k = 0
-            op = sorig[p]
-            lx = _cell_of(slo[p, 0], inv_s0)
-            ly = _cell_of(slo[p, 1], inv_s0)
-            lz = _cell_of(slo[p, 2], inv_s0)
-            hx = _cell_of(shi[p, 0], inv_s0)
-            hy = _cell_of(shi[p, 1], inv_s0)
-            hz = _cell_of(shi[p, 2], inv_s0)
-            # (0, 0, 0..+1): later objects in the same cell and the cell above.
-            for q in range(p + 1, sl[c, 0]):
-                if _overlap(slo, shi, sgrp, p, q):
-                    if fill:
-                        _emit(out, w + k, op, sorig[q])
-                    k += 1
-            # (0, +1, *) needs hi_y in the next cell row; (+1, *, *) hi_x.
-            g0 = 0 if (hy >> lev) > (ly >> lev) else 1
-            g1 = 4 if (hx >> lev) > (lx >> lev) else 1
-            for g in range(g0, g1):
-                for q in range(sl[c, 1 + 2 * g], sl[c, 2 + 2 * g]):
-                    if _overlap(slo, shi, sgrp, p, q):
-                        if fill:
-                            _emit(out, w + k, op, sorig[q])
-                        k += 1
-            # Higher levels.
-            for lv in range(lev + 1, n_levels):
-                if lev_count[lv] == 0:
-                    continue
-                x0 = max((lx >> lv) - 1, lev_min[lv, 0])
-                x1 = min(hx >> lv, lev_max[lv, 0])
-                y0 = max((ly >> lv) - 1, lev_min[lv, 1])
-                y1 = min(hy >> lv, lev_max[lv, 1])
-                z0 = max((lz >> lv) - 1, lev_min[lv, 2])
-                z1 = min(hz >> lv, lev_max[lv, 2])
-                if x0 > x1 or y0 > y1 or z0 > z1:
-                    continue
-                for x in range(x0, x1 + 1):
-                    for y in range(y0, y1 + 1):
-                        k0 = _pack(x, y, z0, lv, lev_min, lev_dim, lev_base)
-                        k1 = _pack(x, y, z1, lv, lev_min, lev_dim, lev_base)
-                        cc = _lower_bound(cell_key, lev_cell[lv], lev_cell[lv + 1], k0)
-                        ce = _lower_bound(cell_key, cc, lev_cell[lv + 1], k1 + 1)
-                        for q in range(cell_start[cc], cell_start[ce]):
-                            if _overlap(slo, shi, sgrp, p, q):
-                                if fill:
-                                    _emit(out, w + k, op, sorig[q])
-                                k += 1
-            if not fill:
-                counts[p] = k
-    return counts
+    used = np.zeros(chunks.shape[0], dtype=np.int64)
+    for u in prange(chunks.shape[0]):
+        k = chunks[u]
+        w = base[k]
+        for c in range(first_cell[k], first_cell[k + 1]):
+            lev = cell_lev[c]
+            for p in range(cell_start[c], cell_start[c + 1]):
+                w = _scan_object(p, c, lev, out, w, limit[k], sorig, slo, shi, sgrp, inv_s0, cell_key, cell_start,
+                                 lev_cell, sl, lev_min, lev_max, lev_dim, lev_base, lev_count)
+        used[u] = w - base[k]
+    return used
+
+
+@njit(cache=True, parallel=True)
+def _compact(out, base, used, offsets, total):
+    """Chunk outputs ``out[base[k]:base[k] + used[k]]`` one after the other."""
+    raw = np.empty((total, 2), dtype=np.int64)
+    for k in prange(base.shape[0]):
+        for t in range(used[k]):
+            raw[offsets[k] + t, 0] = out[base[k] + t, 0]
+            raw[offsets[k] + t, 1] = out[base[k] + t, 1]
+    return raw
+
+
+#: Cell chunks per thread of the one-pass scan, and the pairs per object its buffers expect at first.
+_SCAN_CHUNKS_PER_THREAD = 8
+_PAIRS_PER_OBJECT_GUESS = 6
 
 
 _SORT_CHUNKS_MAX = 8
@@ -1610,22 +1636,47 @@ def _candidate_pairs_grid(lo, hi, group, n_threads):
     slo, shi, sgrp = _gather(order, lo, hi, group)
     cell_key, cell_start, cell_lev, lev_cell = _cell_runs(skey, lev_base)
     sl = _neighbour_slices(cell_key, cell_start, cell_lev, lev_cell, lev_dim)
-    no_pairs = np.empty((0, 2), dtype=np.int64)
-    no_offsets = np.empty(0, dtype=np.int64)
-    counts = _grid_scan(
-        False, no_offsets, no_pairs, order, slo, shi, sgrp, cell_lev, inv_s0, cell_key, cell_start, lev_cell, sl,
-        lev_min, lev_max, lev_dim, lev_base, lev_count,
-    )
-    offsets = np.empty(n, dtype=np.int64)
+    # One pass into per-chunk buffers sized by a guess; the few chunks that overflow are scanned
+    # again with their exact size. Chunks are runs of cells, so the pairs come out in the same
+    # order whatever the chunking.
+    n_cells = cell_key.shape[0]
+    n_chunks = max(1, min(n_cells, _SCAN_CHUNKS_PER_THREAD * n_threads))
+    first_cell = np.empty(n_chunks + 1, dtype=np.int64)
+    for k in range(n_chunks + 1):
+        first_cell[k] = k * n_cells // n_chunks
+    base = np.empty(n_chunks + 1, dtype=np.int64)
+    base[0] = 0
+    for k in range(n_chunks):
+        objects = cell_start[first_cell[k + 1]] - cell_start[first_cell[k]]
+        base[k + 1] = base[k] + _PAIRS_PER_OBJECT_GUESS * objects + 64
+    out = np.empty((base[n_chunks], 2), dtype=np.int64)
+    every = np.arange(n_chunks)
+    used = _grid_scan(every, first_cell, base, base[1:], out, order, slo, shi, sgrp, cell_lev, inv_s0, cell_key,
+                      cell_start, lev_cell, sl, lev_min, lev_max, lev_dim, lev_base, lev_count)
+    over = np.flatnonzero(used > base[1:] - base[:-1])
+    if over.shape[0] > 0:
+        extra_base = np.empty(n_chunks + 1, dtype=np.int64)
+        extra_base[:] = base[n_chunks]
+        total_extra = 0
+        for k in over:
+            extra_base[k] = base[n_chunks] + total_extra
+            total_extra += used[k]
+        limit = extra_base + 0
+        for k in over:
+            limit[k] = extra_base[k] + used[k]
+        grown = np.empty((base[n_chunks] + total_extra, 2), dtype=np.int64)
+        grown[: base[n_chunks]] = out
+        out = grown
+        _grid_scan(over, first_cell, extra_base, limit, out, order, slo, shi, sgrp, cell_lev, inv_s0, cell_key,
+                   cell_start, lev_cell, sl, lev_min, lev_max, lev_dim, lev_base, lev_count)
+        for k in over:
+            base[k] = extra_base[k]
+    offsets = np.empty(n_chunks, dtype=np.int64)
     total = 0
-    for p in range(n):
-        offsets[p] = total
-        total += counts[p]
-    raw = np.empty((total, 2), dtype=np.int64)
-    _grid_scan(
-        True, offsets, raw, order, slo, shi, sgrp, cell_lev, inv_s0, cell_key, cell_start, lev_cell, sl,
-        lev_min, lev_max, lev_dim, lev_base, lev_count,
-    )
+    for k in range(n_chunks):
+        offsets[k] = total
+        total += used[k]
+    raw = _compact(out, base[:n_chunks], used, offsets, total)
     return _sort_pairs(raw, n, n_threads)
 
 
