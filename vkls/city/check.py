@@ -33,7 +33,7 @@ from vkls.rules import select_rules
 from vkls.city.store import LINE_KINDS, CityManifest, TileArrays, read_manifest, read_region, read_tile
 
 #: Stages of a tile's work, for the report of where the time goes.
-STAGES = ("read", "scene", "engine", "rules", "group")
+STAGES = ("read", "scene", "broad", "narrow", "rules", "group")
 #: How long to try to reach a Dask scheduler before giving up.
 DASK_CONNECT_TIMEOUT = "10s"
 
@@ -235,9 +235,7 @@ def check_tile(job: TileJob) -> TileOutcome:
     owned = np.concatenate([owned_lines, np.repeat(owned_trees, 2)])
     seconds["scene"] = time.perf_counter() - clock
 
-    clock = time.perf_counter()
-    contacts = find_contacts(scene, broad_phase_margins(scene, norms, rules)[scene.primitive_object])
-    seconds["engine"] = time.perf_counter() - clock
+    contacts = find_contacts(scene, broad_phase_margins(scene, norms, rules)[scene.primitive_object], seconds)
 
     clock = time.perf_counter()
     hits = {rule.id: _rows(rule.evaluate(scene, contacts, norms), owned) for rule in rules}

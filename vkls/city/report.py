@@ -15,6 +15,7 @@ import csv
 import json
 
 from vkls import __version__
+from vkls.city.check import STAGES
 from vkls.io.report import CSV_COLUMNS, conflict_table, csv_row
 
 #: How many conflicts the terminal table shows (the rest are counted in the summary).
@@ -79,8 +80,7 @@ def city_table(result, first: list) -> str:
 def throughput_line(summary: dict) -> str:
     """Where the time went, one line."""
     seconds = summary["seconds"]
-    stages = ", ".join(f"{stage} {seconds.get(stage, 0.0):.1f}" for stage in ("read", "scene", "engine", "rules",
-                                                                              "group"))
+    stages = ", ".join(f"{stage} {seconds.get(stage, 0.0):.1f}" for stage in STAGES)
     rate = summary["segments_per_second"]
     return (f"Checked in {seconds['wall']:.1f} s ({rate:,} segments/s; {summary['mode']}; halo "
             f"{summary['halo_m']:.2f} m, {summary['segments_read'] / max(1, summary['segments']):.2f}x segments "
