@@ -8,7 +8,7 @@ object ids, the regime and the run's place among that pair's runs (ordered by ch
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -96,69 +96,72 @@ def group_hits(hits: Hits, scene, rule, join_gap: float = 0.0) -> list[Conflict]
         Supplies ``explain``.
     join_gap : float, metres
         Hits of one pair this close along the route are one run (the segment length).
+
+    Notes
+    -----
+    Per-run figures (worst row, extent, certainty, place among the pair's runs) are computed
+    on whole arrays; only the making of each :class:`Conflict` is a Python loop.
     """
+    from vkls.geometry import kernels
+
     if len(hits) == 0:
         return []
     order = np.lexsort((hits.chainage_start, hits.object_b, hits.object_a))
-    key = np.column_stack([hits.object_a, hits.object_b])[order]
+    obj_a, obj_b = hits.object_a[order], hits.object_b[order]
     start, end = hits.chainage_start[order], hits.chainage_end[order]
     new_pair = np.ones(len(order), dtype=bool)
-    new_pair[1:] = (key[1:] != key[:-1]).any(axis=1)
-    boundaries = _run_boundaries(new_pair, start, end, join_gap + RUN_JOIN_SLACK)
+    new_pair[1:] = (obj_a[1:] != obj_a[:-1]) | (obj_b[1:] != obj_b[:-1])
+    firsts = kernels.run_starts(new_pair, start, end, join_gap + RUN_JOIN_SLACK)
+    run_of_row = np.repeat(np.arange(len(firsts)), np.diff(np.append(firsts, len(order))))
+    excess = hits.excess[order]
+    largest = np.maximum.reduceat(excess, firsts)
+    positions = np.arange(len(order))
+    worst = order[np.minimum.reduceat(np.where(excess == largest[run_of_row], positions, len(order)), firsts)]
+    certain = np.logical_or.reduceat(excess - hits.uncertainty[order] > CONTACT_TOLERANCE, firsts)
+    run_start, run_end = np.minimum.reduceat(start, firsts), np.maximum.reduceat(end, firsts)
+    pair_of_run = np.cumsum(new_pair[firsts]) - 1
+    first_run_of_pair = np.flatnonzero(new_pair[firsts])
+    index_in_pair = np.arange(len(firsts)) - first_run_of_pair[pair_of_run]
+    world = scene.to_world(hits.witness[worst])
+    columns = zip(hits.object_a[worst].tolist(), hits.object_b[worst].tolist(), hits.regime[worst].tolist(),
+                  hits.entry[worst].tolist(), hits.required[worst].tolist(), hits.actual[worst].tolist(),
+                  run_start.tolist(), run_end.tolist(), hits.chainage[worst].tolist(), world.tolist(),
+                  _finite_list(hits.horizontal[worst]), _finite_list(hits.vertical[worst]), certain.tolist(),
+                  hits.a_above_b[worst].tolist(), index_in_pair.tolist())
+    describe = _describer(scene)
     conflicts = []
-    occurrence: dict[tuple, int] = {}
-    for first, last in zip(boundaries[:-1], boundaries[1:]):
-        rows = order[first:last]
-        worst = rows[int(np.argmax(hits.excess[rows]))]
-        certain = bool(np.any(hits.excess[rows] - hits.uncertainty[rows] > CONTACT_TOLERANCE))
-        a, b = int(hits.object_a[worst]), int(hits.object_b[worst])
-        obj_a = scene.objects[a]
-        obj_b = scene.objects[b] if b >= 0 else None
-        regime = REGIME_NAMES[int(hits.regime[worst])]
-        pair_key = (hits.rule, obj_a.id, obj_b.id if obj_b else "")
-        index = occurrence.get(pair_key, 0)
-        occurrence[pair_key] = index + 1
-        entry = hits.entries[int(hits.entry[worst])]
-        x, y, z = scene.to_world(hits.witness[worst])
+    for a, b, regime, entry, required, actual, c0, c1, chainage, (x, y, z), horizontal, vertical, sure, above, \
+            index in columns:
+        id_a, kind_a, label_a = describe(a)
+        id_b, kind_b, label_b = describe(b) if b >= 0 else (None, None, None)
+        norm = hits.entries[entry]
         conflict = Conflict(
-            id=_stable_id(*pair_key, index), rule=hits.rule,
-            objects=(obj_a.id, obj_b.id if obj_b else None), kinds=(obj_a.kind, obj_b.kind if obj_b else None),
-            labels=(obj_a.label, obj_b.label if obj_b else None),
-            required=float(hits.required[worst]), actual=float(hits.actual[worst]),
-            chainage_start=float(start[first:last].min()), chainage_end=float(end[first:last].max()),
-            chainage=float(hits.chainage[worst]),
-            x=float(x), y=float(y), z=float(z), regime=regime,
-            horizontal=_finite(hits.horizontal[worst]), vertical=_finite(hits.vertical[worst]),
-            status=entry.status, source=entry.source,
-            severity=entry.status if certain else "possible", certainty="certain" if certain else "possible",
-            a_above_b=int(hits.a_above_b[worst]), norm=entry,
+            id=_stable_id(hits.rule, id_a, id_b or "", index), rule=hits.rule, objects=(id_a, id_b),
+            kinds=(kind_a, kind_b), labels=(label_a, label_b), required=required, actual=actual,
+            chainage_start=c0, chainage_end=c1, chainage=chainage, x=x, y=y, z=z, regime=REGIME_NAMES[regime],
+            horizontal=horizontal, vertical=vertical, status=norm.status, source=norm.source,
+            severity=norm.status if sure else "possible", certainty="certain" if sure else "possible",
+            a_above_b=above, norm=norm,
         )
-        conflicts.append(_with_explanation(conflict, rule))
+        object.__setattr__(conflict, "explanation", rule.explain(conflict))  # made here, frozen from now on
+        conflicts.append(conflict)
     return conflicts
 
 
-def _run_boundaries(new_pair: np.ndarray, start: np.ndarray, end: np.ndarray, gap: float) -> np.ndarray:
-    """Indices where a run begins (plus the end), for hits sorted by pair then start."""
-    starts = [0]
-    reach = end[0]
-    for k in range(1, len(start)):
-        if new_pair[k] or start[k] > reach + gap:
-            starts.append(k)
-            reach = end[k]
-        else:
-            reach = max(reach, end[k])
-    starts.append(len(start))
-    return np.asarray(starts)
+def _describer(scene):
+    """object index -> (id, kind, label), from the scene's columns where it keeps them."""
+    objects = scene.objects
+    columns = getattr(objects, "columns", None)
+    if columns is None:
+        return lambda k: (objects[k].id, objects[k].kind, objects[k].label)
+    ids, kinds, label = columns["id"], columns["kind"], objects.label
+    return lambda k: (str(ids[k]), str(kinds[k]), label(k))
 
 
-def _finite(value: float) -> float | None:
-    return float(value) if np.isfinite(value) else None
+def _finite_list(values: np.ndarray) -> list:
+    return [float(v) if np.isfinite(v) else None for v in values.tolist()]
 
 
 def _stable_id(rule: str, a: str, b: str, index: int) -> str:
     digest = hashlib.sha1(f"{rule}|{a}|{b}|{index}".encode()).hexdigest()
     return f"C-{digest[:8]}"
-
-
-def _with_explanation(conflict: Conflict, rule) -> Conflict:
-    return replace(conflict, explanation=rule.explain(conflict))

@@ -34,7 +34,13 @@ class ObjectTable(Sequence):
 
     def __init__(self, ids, kinds, roles, groups, accuracy, networks, size_classes, labels):
         self.ids, self.kinds, self.roles, self.groups = ids, kinds, roles, groups
-        self.accuracy, self.networks, self.size_classes, self._labels = accuracy, networks, size_classes, labels
+        self.accuracy, self.networks, self.size_classes, self.label = accuracy, networks, size_classes, labels
+
+    @property
+    def columns(self) -> dict:
+        """Attribute name -> (o,) array (see :func:`vkls.geometry.scene.object_column`)."""
+        return {"id": self.ids, "kind": self.kinds, "role": self.roles, "network": self.networks,
+                "size_class": self.size_classes}
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -43,7 +49,7 @@ class ObjectTable(Sequence):
         if isinstance(index, slice):
             return [self[k] for k in range(*index.indices(len(self)))]
         k = int(index)
-        return SceneObject(str(self.ids[k]), str(self.kinds[k]), str(self.roles[k]), self._labels(k),
+        return SceneObject(str(self.ids[k]), str(self.kinds[k]), str(self.roles[k]), self.label(k),
                            int(self.groups[k]), self.networks[k], self.size_classes[k],
                            float(self.accuracy[k, 0]), float(self.accuracy[k, 1]))
 
@@ -127,8 +133,8 @@ def build_array_scene(arrays, norms: Norms, origin) -> Scene:
         return f"root zone of tree {name} (radius {radius[t]:.1f} m, {rootable:.1f} m deep)"
 
     objects = ObjectTable(ids, object_kinds, object_roles, groups, accuracy, networks, size_classes, label)
-    kind_codes = np.array([KIND_CODE[name] for name in object_kinds], dtype=np.int64) if len(object_kinds) \
-        else np.zeros(0, np.int64)
+    names, inverse = np.unique(object_kinds, return_inverse=True)
+    kind_codes = np.array([KIND_CODE[name] for name in names], dtype=np.int64)[inverse].reshape(-1)
     empty3 = np.zeros((0, 3))
     return Scene(
         cap_a=np.ascontiguousarray(np.concatenate([cap_a, trunk_a])),

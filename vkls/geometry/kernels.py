@@ -1778,3 +1778,41 @@ def segmented_cumsum(values, counts):
     if counts.sum() != len(values) or (counts < 0).any():
         raise ValueError("segmented_cumsum: counts must be >= 0 and add up to len(values)")
     return _segmented_cumsum(values, counts)
+
+
+@njit(cache=True)
+def _run_starts(new_pair, start, end, gap):
+    starts = np.empty(start.shape[0], dtype=np.int64)
+    count = 0
+    reach = -np.inf
+    for k in range(start.shape[0]):
+        if new_pair[k] or start[k] > reach + gap:
+            starts[count] = k
+            count += 1
+            reach = end[k]
+        elif end[k] > reach:
+            reach = end[k]
+    return starts[:count]
+
+
+def run_starts(new_pair, start, end, gap):
+    """Where runs begin in hits sorted by pair, then by start.
+
+    A run continues while the next hit of the same pair starts at most ``gap`` past the
+    furthest end reached so far.
+
+    Parameters
+    ----------
+    new_pair : (h,) bool
+        True where a hit belongs to another pair than the one before it (always at 0).
+    start, end : (h,) float64, metres
+        Chainage range of each hit.
+    gap : float, metres
+
+    Returns
+    -------
+    (r,) int64
+        Index of the first hit of every run.
+    """
+    return _run_starts(np.ascontiguousarray(new_pair, dtype=np.bool_), np.ascontiguousarray(start, np.float64),
+                       np.ascontiguousarray(end, np.float64), float(gap))

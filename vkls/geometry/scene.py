@@ -192,6 +192,17 @@ class Scene:
         return out
 
 
+def object_column(scene: Scene, name: str) -> np.ndarray:
+    """(objects,) one attribute of every object (``id``, ``kind``, ``role``, ``network``,
+    ``size_class``) as an array, without making an object per row where the scene keeps columns."""
+    columns = getattr(scene.objects, "columns", None)
+    if columns is not None:
+        return columns[name]
+    values = np.empty(len(scene.objects), dtype=object)
+    values[:] = [getattr(o, name) for o in scene.objects]
+    return values
+
+
 def build_scene(street: Street, norms: Norms) -> Scene:
     """Sweep the street's cross-section along its route into a :class:`Scene`.
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vkls.geometry.scene import KIND_NAMES
+from vkls.geometry.scene import KIND_CODE, KIND_NAMES, object_column
 from vkls.model import NetworkKind
 from vkls.rules.base import Hits, make_hits, might_violate
 from vkls.rules.text import at_chainage, metres, provenance
@@ -26,7 +26,7 @@ UNKNOWN_DEPTH_ACCURACY = 1.0
 
 def _mains(scene):
     """Capsule indices that belong to network mains of known depth, with their object index."""
-    main = np.array([o.role == "main" and o.accuracy_z < UNKNOWN_DEPTH_ACCURACY for o in scene.objects] or [False])
+    main = (object_column(scene, "role") == "main") & (scene.object_accuracy_z < UNKNOWN_DEPTH_ACCURACY)
     capsules = np.flatnonzero(main[scene.cap_object]) if scene.n_capsules else np.zeros(0, dtype=np.int64)
     return capsules, scene.cap_object[capsules]
 
@@ -81,7 +81,8 @@ class CoverDepthRule:
         if len(capsules) == 0:
             return Hits.empty(self.id)
         shallowest, deepest, top_point, deep_point = self._values(scene, capsules)
-        on_rack = np.array([o.network in scene.rack_networks for o in scene.objects], dtype=bool)[objects]
+        on_rack = np.isin(object_column(scene, "network")[objects], list(scene.rack_networks)) \
+            if scene.rack_networks else np.zeros(len(objects), dtype=bool)
         entries: list = []
         minimum, min_index = _per_kind(norms, scene, objects, self.key_min, entries)
         maximum, max_index = _per_kind(norms, scene, objects, self.key_max, entries)
@@ -113,7 +114,7 @@ class SewerInvertRule(CoverDepthRule):
 
     def evaluate(self, scene, contacts, norms) -> Hits:
         capsules, objects = _mains(scene)
-        sewer = np.array([scene.objects[o].kind == NetworkKind.RIOOL_VRIJVERVAL.value for o in objects], dtype=bool)
+        sewer = scene.object_kind[objects] == KIND_CODE[NetworkKind.RIOOL_VRIJVERVAL.value]
         capsules, objects = capsules[sewer], objects[sewer]
         if len(capsules) == 0:
             return Hits.empty(self.id)

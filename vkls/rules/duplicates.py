@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from vkls.geometry.scene import KIND_CODE
+from vkls.geometry.scene import KIND_CODE, object_column
 from vkls.geometry.tolerances import CONTACT_TOLERANCE
 from vkls.model import NetworkKind
 from vkls.rules.base import PARALLEL, Hits, pair_hits
@@ -37,7 +37,7 @@ class DuplicateRule:
         tolerance = norms.get("duplicates.axis_tolerance")
         objects = scene.primitive_object
         obj_i, obj_j = objects[contacts.pairs[:, 0]], objects[contacts.pairs[:, 1]]
-        main = np.array([o.role == "main" for o in scene.objects] or [False])
+        main = object_column(scene, "role") == "main"
         kind_i, kind_j = scene.object_kind[obj_i], scene.object_kind[obj_j]
         capsules = contacts.pairs[:, 1] < scene.n_capsules
         axis_gap = np.linalg.norm(contacts.witness_j - contacts.witness_i, axis=1)

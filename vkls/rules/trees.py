@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from vkls.geometry.scene import KIND_CODE, ROOT_ZONE_KIND
+from vkls.geometry.scene import KIND_CODE, ROOT_ZONE_KIND, object_column
 from vkls.model import TREE_KIND, NetworkKind
 from vkls.rules.base import Hits, might_violate, pair_hits, pair_uncertainty
 from vkls.rules.text import at_chainage, metres, provenance
@@ -49,14 +49,17 @@ class TreeTrunkRule:
         entry_of = np.full(len(scene.objects), -1, dtype=np.int64)
         entries: list = []
         barrier = norms.get("trees.root_barrier_distance")
-        for index, obj in enumerate(scene.objects):
-            if obj.kind == TREE_KIND:
-                value = barrier if obj.role == "trunk with root barrier" else \
-                    norms.get(f"trees.classes.{obj.size_class}.trunk_distance")
-                if value not in entries:
-                    entries.append(value)
-                required[index] = value.value
-                entry_of[index] = entries.index(value)
+        trunks = np.flatnonzero(scene.object_kind == KIND_CODE[TREE_KIND])
+        roles = object_column(scene, "role")[trunks]
+        classes = object_column(scene, "size_class")[trunks]
+        keys = np.where(roles == "trunk with root barrier", "", classes.astype(str))
+        for key in np.unique(keys) if len(keys) else []:
+            value = barrier if key == "" else norms.get(f"trees.classes.{key}.trunk_distance")
+            if value not in entries:
+                entries.append(value)
+            rows = trunks[keys == key]
+            required[rows] = value.value
+            entry_of[rows] = entries.index(value)
         return required, entry_of, tuple(entries)
 
     def margins(self, scene, norms) -> np.ndarray:
@@ -93,7 +96,7 @@ class RootZoneRule:
 
     def evaluate(self, scene, contacts, norms) -> Hits:
         applies, zone = _network_and_other(scene, contacts, KIND_CODE[ROOT_ZONE_KIND])
-        protected = np.array([o.role == "root zone behind a barrier" for o in scene.objects] or [False])
+        protected = object_column(scene, "role") == "root zone behind a barrier"
         uncertainty = pair_uncertainty(scene, contacts)
         inside = applies & ~protected[zone] & might_violate(-contacts.distance, uncertainty)
         # How far inside: horizontal distance trunk centre -> cable edge against the zone radius.
