@@ -77,12 +77,9 @@ def find_contacts(scene, margin: np.ndarray, seconds: dict | None = None) -> Con
     pairs = kernels.candidate_pairs(lo, hi, group)
     broad = time.perf_counter()
     distance, witness_i, witness_j, abs_cos = kernels.pair_geometry(pairs, *arrays)
-    near = distance <= margin[pairs[:, 0]] + margin[pairs[:, 1]] + NEAR_SLACK
-    if not near.all():
-        pairs, distance, witness_i, witness_j, abs_cos = (pairs[near], distance[near], witness_i[near],
-                                                          witness_j[near], abs_cos[near])
+    pairs, distance, witness_i, witness_j, abs_cos, horizontal, vertical = kernels.near_contacts(
+        pairs, distance, witness_i, witness_j, abs_cos, margin, scene.cap_a, scene.cap_b, NEAR_SLACK)
     radius = np.concatenate([scene.cap_r, np.zeros(scene.n_boxes + scene.n_cylinders)])
-    horizontal, vertical = lateral_separation(scene, pairs, witness_i, witness_j)
     if seconds is not None:
         seconds["broad"] = seconds.get("broad", 0.0) + broad - clock
         seconds["narrow"] = seconds.get("narrow", 0.0) + time.perf_counter() - broad

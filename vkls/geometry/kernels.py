@@ -1816,3 +1816,86 @@ def run_starts(new_pair, start, end, gap):
     """
     return _run_starts(np.ascontiguousarray(new_pair, dtype=np.bool_), np.ascontiguousarray(start, np.float64),
                        np.ascontiguousarray(end, np.float64), float(gap))
+
+
+# --------------------------------------------------------------------------- #
+# Contacts: keep the near pairs, split their separation.                      #
+# --------------------------------------------------------------------------- #
+
+
+@njit(cache=True, parallel=True)
+def _near_mask(pairs, distance, margin, slack):
+    n = pairs.shape[0]
+    keep = np.empty(n, dtype=np.bool_)
+    for p in prange(n):
+        keep[p] = distance[p] <= margin[pairs[p, 0]] + margin[pairs[p, 1]] + slack
+    return keep
+
+
+@njit(cache=True, parallel=True)
+def _gather_contacts(rows, pairs, distance, wi, wj, abs_cos, cap_a, cap_b, n_capsules):
+    m = rows.shape[0]
+    out_pairs = np.empty((m, 2), dtype=np.int64)
+    out_d = np.empty(m, dtype=np.float64)
+    out_wi = np.empty((m, 3), dtype=np.float64)
+    out_wj = np.empty((m, 3), dtype=np.float64)
+    out_cos = np.empty(m, dtype=np.float64)
+    horizontal = np.empty(m, dtype=np.float64)
+    vertical = np.empty(m, dtype=np.float64)
+    for u in prange(m):
+        p = rows[u]
+        out_pairs[u, 0] = pairs[p, 0]
+        out_pairs[u, 1] = pairs[p, 1]
+        out_d[u] = distance[p]
+        out_cos[u] = abs_cos[p]
+        dx = wj[p, 0] - wi[p, 0]
+        dy = wj[p, 1] - wi[p, 1]
+        dz = wj[p, 2] - wi[p, 2]
+        for k in range(3):
+            out_wi[u, k] = wi[p, k]
+            out_wj[u, k] = wj[p, k]
+        i = pairs[p, 0]
+        if i < n_capsules:
+            ax = cap_b[i, 0] - cap_a[i, 0]
+            ay = cap_b[i, 1] - cap_a[i, 1]
+            az = cap_b[i, 2] - cap_a[i, 2]
+            length = math.sqrt(ax * ax + ay * ay + az * az)
+            if length > 0.0:
+                ax /= length
+                ay /= length
+                az /= length
+                along = dx * ax + dy * ay + dz * az
+                dx -= along * ax
+                dy -= along * ay
+                dz -= along * az
+        horizontal[u] = math.hypot(dx, dy)
+        vertical[u] = abs(dz)
+    return out_pairs, out_d, out_wi, out_wj, out_cos, horizontal, vertical
+
+
+def near_contacts(pairs, distance, witness_i, witness_j, abs_cos, margin, cap_a, cap_b, slack=0.0):
+    """The pairs within the sum of their margins, with their separation split into a horizontal
+    and a vertical part (see :func:`vkls.geometry.contacts.lateral_separation`).
+
+    Parameters
+    ----------
+    pairs : (p, 2) int64; distance : (p,); witness_i, witness_j : (p, 3); abs_cos : (p,)
+        The output of :func:`pair_geometry`.
+    margin : (N,) float64, metres
+        Per primitive.
+    cap_a, cap_b : (n, 3) float64
+        Capsule axes (primitives below ``n`` are capsules).
+    slack : float, metres
+        Added to the margin sum.
+
+    Returns
+    -------
+    pairs, distance, witness_i, witness_j, abs_cos : the kept rows
+    horizontal, vertical : (k,) float64, metres
+    """
+    pairs = _i64(pairs, (None, 2), "pairs")
+    margin = np.ascontiguousarray(margin, dtype=np.float64)
+    cap_a, cap_b = np.ascontiguousarray(cap_a, np.float64), np.ascontiguousarray(cap_b, np.float64)
+    keep = _near_mask(pairs, distance, margin, float(slack))
+    rows = np.flatnonzero(keep)
+    return _gather_contacts(rows, pairs, distance, witness_i, witness_j, abs_cos, cap_a, cap_b, cap_a.shape[0])

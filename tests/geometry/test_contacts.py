@@ -1,0 +1,59 @@
+"""Contacts: the numba filter and separation split against the plain numpy reference; the small
+chain kernels against hand-checked cases."""
+
+import numpy as np
+import pytest
+
+from vkls.geometry import kernels
+from vkls.geometry.contacts import lateral_separation
+
+
+class _Capsules:
+    def __init__(self, cap_a, cap_b):
+        self.cap_a, self.cap_b, self.n_capsules = cap_a, cap_b, len(cap_a)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_near_contacts_equals_the_numpy_reference(seed):
+    rng = np.random.default_rng(seed)
+    n, boxes = 400, 30
+    cap_a = rng.uniform(0, 20, (n, 3))
+    cap_b = cap_a + rng.normal(0, 2, (n, 3))
+    cap_b[:5] = cap_a[:5]  # zero-length capsules
+    cap_r = rng.uniform(0.01, 0.2, n)
+    margin = rng.uniform(0.0, 0.6, n + boxes)
+    lo, hi = kernels.capsule_aabbs(cap_a, cap_b, cap_r, margin[:n])
+    pairs = kernels.candidate_pairs(lo, hi, np.arange(n))
+    distance, wi, wj, cos = kernels.capsule_capsule_geometry(pairs, cap_a, cap_b, cap_r)
+    pairs = np.vstack([pairs, [[n - 1, n + 3], [2, n + 7]]])  # rows whose second primitive is not a capsule
+    distance, cos = np.append(distance, [0.1, 5.0]), np.append(cos, [0.0, 0.0])
+    wi, wj = np.vstack([wi, cap_a[[n - 1, 2]]]), np.vstack([wj, cap_a[[n - 1, 2]] + 0.05])
+    kept = kernels.near_contacts(pairs, distance, wi, wj, cos, margin, cap_a, cap_b, 1e-9)
+    near = distance <= margin[pairs[:, 0]] + margin[pairs[:, 1]] + 1e-9
+    assert 0 < near.sum() < len(near)
+    horizontal, vertical = lateral_separation(_Capsules(cap_a, cap_b), pairs[near], wi[near], wj[near])
+    np.testing.assert_array_equal(kept[0], pairs[near])
+    np.testing.assert_array_equal(kept[1], distance[near])
+    np.testing.assert_array_equal(kept[2], wi[near])
+    np.testing.assert_array_equal(kept[3], wj[near])
+    np.testing.assert_allclose(kept[5], horizontal, atol=1e-12)
+    np.testing.assert_allclose(kept[6], vertical, atol=1e-12)
+
+
+def test_segmented_cumsum_restarts_every_chain_and_sums_each_on_its_own():
+    values = np.array([1.0, 2.0, 3.0, 0.1, 0.2, 5.0])
+    np.testing.assert_array_equal(kernels.segmented_cumsum(values, np.array([3, 0, 2, 1])),
+                                  [1.0, 3.0, 6.0, 0.1, 0.1 + 0.2, 5.0])
+    alone = kernels.segmented_cumsum(values[3:5], np.array([2]))
+    np.testing.assert_array_equal(alone, kernels.segmented_cumsum(values, np.array([3, 2, 1]))[3:5])
+    with pytest.raises(ValueError):
+        kernels.segmented_cumsum(values, np.array([2, 2]))
+
+
+def test_run_starts_joins_hits_within_the_gap_and_splits_pairs():
+    new_pair = np.array([True, False, False, False, True, False])
+    start = np.array([0.0, 0.9, 5.0, 5.5, 0.0, 10.0])
+    end = np.array([1.0, 2.0, 5.2, 6.0, 1.0, 11.0])
+    # pair 1: [0, 2] then a jump past 2 + 1.5 -> new run at 5.0; pair 2: two runs far apart
+    np.testing.assert_array_equal(kernels.run_starts(new_pair, start, end, 1.5), [0, 2, 4, 5])
+    np.testing.assert_array_equal(kernels.run_starts(new_pair, start, end, 3.0), [0, 4, 5])
