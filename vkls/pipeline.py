@@ -67,15 +67,56 @@ def run_step(scene: Scene) -> float:
 
 
 def broad_phase_margins(scene: Scene, norms: Norms, rules: list) -> np.ndarray:
-    """(objects,) half the largest distance any rule may require, plus each object's position uncertainty.
+    """(objects,) each object's share of the distance any rule may require, plus its position uncertainty.
 
     For any pair, margin_a + margin_b >= required_ab + the pair's possible displacement, so
     the broad phase never misses a pair that a rule could flag, certain or possible.
+
+    Rules that state their requirement per pair of kinds (``reach``) share it unevenly: the
+    kinds with few objects in the scene take the whole distance, so that the many cables
+    of the common kinds are enlarged only by what they need among themselves (see
+    :func:`kind_margins`). Other rules give their own per-object margins.
     """
     if not scene.objects:
         return np.zeros(0)
-    margins = np.max([rule.margins(scene, norms) for rule in rules], axis=0)
-    return margins + np.hypot(scene.object_accuracy_xy, scene.object_accuracy_z)
+    with_reach = [rule for rule in rules if hasattr(rule, "reach")]
+    parts = [rule.margins(scene, norms) for rule in rules if not hasattr(rule, "reach")]
+    if with_reach:
+        reach = np.nan_to_num(np.fmax.reduce([rule.reach(norms) for rule in with_reach]), nan=0.0)
+        counts = np.bincount(scene.object_kind, minlength=len(reach)).astype(np.float64)
+        parts.append(kind_margins(reach, counts)[scene.object_kind])
+    return np.max(parts, axis=0) + np.hypot(scene.object_accuracy_xy, scene.object_accuracy_z)
+
+
+def kind_margins(reach: np.ndarray, counts: np.ndarray, rare_share: float = 0.05) -> np.ndarray:
+    """Margins per kind with ``m_i + m_j >= reach_ij`` for every pair, small for the common kinds.
+
+    Kinds with at most ``rare_share`` of the objects take their whole largest distance;
+    then, from the most common kind down, each kind keeps only what its pairs still need
+    (``max_j reach_kj - m_j``, and half its distance to its own kind).
+
+    Parameters
+    ----------
+    reach : (K, K) float64, metres, symmetric, >= 0
+    counts : (K,) float64
+        Objects per kind (weights; any non-negative numbers).
+
+    Returns
+    -------
+    (K,) float64, metres
+    """
+    margins = reach.max(axis=1) / 2
+    total = counts.sum()
+    rare = counts <= rare_share * total
+    margins[rare] = reach[rare].max(axis=1, initial=0.0)
+    for k in np.argsort(-counts, kind="stable"):
+        if rare[k]:
+            continue
+        others = np.delete(np.arange(len(reach)), k)
+        margins[k] = max(reach[k, k] / 2, float((reach[k, others] - margins[others]).max(initial=0.0)))
+    if not (margins[:, None] + margins[None, :] >= reach - 1e-12).all():  # cannot happen; keep the plain share
+        return reach.max(axis=1) / 2
+    return margins
 
 
 def drop_superseded(found: dict[str, list[Conflict]], rule, rules: list) -> list[Conflict]:

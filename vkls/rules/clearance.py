@@ -67,6 +67,11 @@ class ClearanceRule:
 
         return pair_matrices(norms, lookup)
 
+    def reach(self, norms) -> np.ndarray:
+        """(K, K) the largest distance this rule requires per pair of kind codes (NaN: never)."""
+        parallel, crossing, _, _ = self._matrices(norms)
+        return np.fmax(parallel, crossing)
+
     def margins(self, scene, norms) -> np.ndarray:
         parallel, crossing, _, _ = self._matrices(norms)
         worst = np.nan_to_num(np.nanmax(np.fmax(parallel, crossing), axis=1, initial=0.0), nan=0.0)

@@ -30,6 +30,12 @@ class DuplicateRule:
     title = "The same network entered twice (co-axial, same kind)"
     supersedes = ("clearance", "thermal", "access")
 
+    def reach(self, norms) -> np.ndarray:
+        """(K, K) the axis tolerance between two networks of one kind (NaN: never)."""
+        reach = np.full((len(KIND_CODE), len(KIND_CODE)), np.nan)
+        reach[NETWORK_CODES, NETWORK_CODES] = norms.number("duplicates.axis_tolerance")
+        return reach
+
     def margins(self, scene, norms) -> np.ndarray:
         return np.full(len(scene.objects), norms.number("duplicates.axis_tolerance") / 2)
 

@@ -35,6 +35,16 @@ class ThermalRule:
             source_of[source, sensitive], source_of[sensitive, source] = 0, 1
         return source_of, entry_index, entries
 
+    def reach(self, norms) -> np.ndarray:
+        """(K, K) the largest distance this rule requires per pair of kind codes (NaN: never)."""
+        size = len(KIND_NAMES)
+        reach = np.full((size, size), np.nan)
+        for entry in norms.thermal.values():
+            i, j = KIND_CODE[entry.kinds[0]], KIND_CODE[entry.kinds[1]]
+            largest = max(entry.parallel, entry.crossing, entry.above)
+            reach[i, j] = reach[j, i] = np.fmax(reach[i, j], largest)
+        return reach
+
     def margins(self, scene, norms) -> np.ndarray:
         worst = np.zeros(len(KIND_NAMES))
         for entry in norms.thermal.values():

@@ -21,6 +21,9 @@ from vkls.model import TREE_KIND, NetworkKind
 from vkls.rules.base import Hits, might_violate, pair_hits, pair_uncertainty
 from vkls.rules.text import at_chainage, metres, provenance
 
+#: The size classes of the norms (trees.classes.<class>).
+TREE_CLASSES = ("1a", "1b", "2", "3")
+
 NETWORK_CODES = np.array([KIND_CODE[k.value] for k in NetworkKind], dtype=np.int64)
 
 
@@ -61,6 +64,15 @@ class TreeTrunkRule:
             required[rows] = value.value
             entry_of[rows] = entries.index(value)
         return required, entry_of, tuple(entries)
+
+    def reach(self, norms) -> np.ndarray:
+        """(K, K) the largest trunk distance of any size class between a tree and a network (NaN: never)."""
+        largest = max([norms.number("trees.root_barrier_distance")]
+                      + [norms.number(f"trees.classes.{size_class}.trunk_distance") for size_class in TREE_CLASSES])
+        reach = np.full((len(KIND_CODE), len(KIND_CODE)), np.nan)
+        tree = KIND_CODE[TREE_KIND]
+        reach[tree, NETWORK_CODES] = reach[NETWORK_CODES, tree] = largest
+        return reach
 
     def margins(self, scene, norms) -> np.ndarray:
         # the whole distance on the tree's side: margin_tree + margin_network >= required for
