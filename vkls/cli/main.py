@@ -13,6 +13,7 @@ import click  # noqa: E402
 from vkls import __version__  # noqa: E402
 from vkls.cli.check_cmd import check_command
 from vkls.cli.export_cmd import export_ifc_command
+from vkls.cli.generate_cmd import generate_group
 from vkls.cli.compare_cmd import compare_command
 from vkls.cli.norms_cmd import norms_group
 from vkls.cli.render_cmd import render_command
@@ -38,3 +39,4 @@ cli.add_command(view_command)
 cli.add_command(render_command)
 cli.add_command(section_command)
 cli.add_command(export_ifc_command)
+cli.add_command(generate_group)
