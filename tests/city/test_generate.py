@@ -36,7 +36,8 @@ from vkls.model import NetworkKind
 from vkls.rules.loader import load_norms
 
 KM, SEED = 3.0, 7
-MAIN, HOUSE, SEWER_CONNECTION = (LINE_ROLES.index(r) for r in ("main", "house connection", "sewer connection"))
+MAIN, HOUSE, SEWER_CONNECTION, RACK_MAIN = (LINE_ROLES.index(r) for r in ("main", "house connection",
+                                                                          "sewer connection", "main on a rack"))
 SEWER = LINE_KINDS.index(NetworkKind.RIOOL_VRIJVERVAL)
 LARGEST_DEVIATION = DEVIATION_CLIP_SIGMAS * DEVIATION_SIGMA
 
@@ -124,7 +125,7 @@ def test_the_store_reads_back_and_every_object_is_anchored_in_its_tile(city):
     assert len(set(arrays.line_index) | set(arrays.tree_index)) == arrays.n_lines + arrays.n_trees
     assert len(set(arrays.line_name) | set(arrays.tree_name)) == arrays.n_lines + arrays.n_trees
     assert np.array_equal(arrays.line_group, arrays.line_kind.astype(np.int64))  # one group per kind, city-wide
-    assert (arrays.line_accuracy == 0.1).all()
+    assert (arrays.line_accuracy == 0.0).all()  # the synthetic positions are exact
 
 
 def test_max_segment_length_is_the_true_maximum(city):
@@ -143,7 +144,7 @@ def test_counts_and_lengths_match_the_summary(city):
     assert (summary["segments"], summary["lines"], summary["trees"]) == \
         (arrays.n_segments, arrays.n_lines, arrays.n_trees) == (manifest.n_segments, manifest.n_lines, manifest.n_trees)
     lengths = arrays.line_lengths()
-    main = arrays.line_role == MAIN
+    main = (arrays.line_role == MAIN) | (arrays.line_role == RACK_MAIN)
     for code, kind in enumerate(LINE_KINDS):
         total = lengths[main & (arrays.line_kind == code)].sum() / 1000
         assert summary["km_cables"].get(kind.value, 0.0) == pytest.approx(total, abs=1e-3), kind
@@ -185,7 +186,7 @@ def facade_frame(grid, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def mains_by_letter(arrays: TileArrays, grid) -> dict:
     """letter -> (offsets from the facade, depths) of the interior vertices of every main around a block."""
     found = defaultdict(lambda: ([], []))
-    for k in np.flatnonzero((arrays.line_role == MAIN) & (arrays.line_kind != SEWER)):
+    for k in np.flatnonzero(np.isin(arrays.line_role, (MAIN, RACK_MAIN)) & (arrays.line_kind != SEWER)):
         name = str(arrays.line_name[k])
         start, _, normal = facade_frame(grid, name)
         points = line_points(arrays, k)[1:-1]
@@ -447,3 +448,12 @@ def test_command_refuses_a_foreign_folder_unless_forced(tmp_path):
     assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "--force" in result.stderr
     assert run("--km", "0.5", "-o", str(tmp_path), "--force", "-q").exit_code == 0
     assert is_city_store(tmp_path)
+
+
+def test_mains_on_a_rack_are_marked_and_only_in_vkls_blocks(vkls_city, nen_city):
+    _, vkls_arrays = vkls_city
+    _, nen_arrays = nen_city
+    on_rack = vkls_arrays.line_role == RACK_MAIN
+    assert on_rack.any() and not (nen_arrays.line_role == RACK_MAIN).any()
+    letters = {str(name).split("/")[2] for name in vkls_arrays.line_name[on_rack]}
+    assert {"T1", "L", "G", "W"} <= letters

@@ -28,13 +28,13 @@ sidewalk networks. Tree rows stand in the verge (NEN) or in the sidewalk beside 
 networks, as in real streets.
 
 Every vertex of a main deviates from the design (horizontal and depth, sigma 5 cm,
-clipped at 2 sigma; cables on a rack move with the rack). With the default norms and
-accuracy 0 a normal layout is then clean but for three things that are real: root zones
-overlapping the networks, the heat pipe 0.21 m under the drinking water in a VKLS rack
-with heat (thermal), and the telecom and LV levels of a rack shallower than the cover minimum of
-their kind (the store cannot say a line lies on a rack under a protection plate, where
-``cover.rack_min`` would apply). With an accuracy of 0.1 m many crossings and strips at
-the norms' distances become *possible* conflicts.
+clipped at 2 sigma; cables on a rack move with the rack). The positions written are
+the truth of the synthetic city, so the default position accuracy is 0. With the default
+norms a normal layout is then clean but for two things that are real: root zones
+overlapping the networks and the heat pipe 0.21 m under the drinking water in a VKLS rack
+with heat (thermal). Mains on a rack are stored with the role ``main on a rack``, so their
+cover is judged against ``cover.rack_min``. With ``accuracy=0.1`` (``--accuracy 0.1``) many
+crossings and strips at the norms' distances become *possible* conflicts.
 
 Deliberate conflicts are planted on a ``conflict_share`` of the block sides, one per
 side, of four types (:data:`CONFLICT_TYPES`): a stretch of a main moved against its
@@ -135,8 +135,8 @@ RACK_DEPTH_SIGMA = 0.03
 RACK_CABLE_SIGMA = 0.01
 #: Deviation of the vertices of a connection after its first (which lies on its main).
 CONNECTION_SIGMA = 0.02
-#: Position accuracy (horizontal, vertical) of every line: measured as-built data.
-LINE_ACCURACY = (0.1, 0.1)
+#: Position accuracy (horizontal, vertical) of every line by default: the synthetic positions are exact.
+LINE_ACCURACY = (0.0, 0.0)
 
 #: Width of a house along the facade; houses keep this far from the block corners.
 HOUSE_WIDTH = 6.0
@@ -681,7 +681,7 @@ class _Parts:
         self.line_index.append(np.asarray(index, np.int64))
         self.line_name.extend(names)
         self.line_kind.append(np.full(n, kind, np.int8) if np.ndim(kind) == 0 else np.asarray(kind, np.int8))
-        self.line_role.append(np.full(n, role, np.int8))
+        self.line_role.append(np.broadcast_to(np.asarray(role, np.int8), (n,)).copy())
         self.line_diameter.append(np.full(n, diameter) if np.ndim(diameter) == 0 else np.asarray(diameter, float))
         self.line_vertices.append(np.full(n, vertices, np.int64) if np.ndim(vertices) == 0 else vertices)
         self.xyz.append(xyz)
@@ -947,7 +947,8 @@ def _add_mains(block: _Block, parts: _Parts) -> None:
         names += [f"{block.prefix}{SIDES[side]}/{letter}" for letter in layout.letters]
         vertices.append(np.full(layout.n_slots, block.along[side].shape[1]))
     index = block.base + 16 * np.arange(4)[:, None] + np.arange(layout.n_slots)[None, :]
-    parts.add_lines(index.ravel(), names, np.tile(layout.kinds, 4), _ROLE_CODE["main"], np.tile(layout.diameters, 4),
+    roles = np.where(layout.on_rack, _ROLE_CODE["main on a rack"], _ROLE_CODE["main"])
+    parts.add_lines(index.ravel(), names, np.tile(layout.kinds, 4), np.tile(roles, 4), np.tile(layout.diameters, 4),
                     np.concatenate(xyz), np.concatenate(vertices))
 
 
@@ -1493,7 +1494,7 @@ def _write_conflicts(folder: Path, tally: _Tally) -> None:
 
 def _summary(city: _City, km: float, tally: _Tally, writer: _TileWriter, accuracy: float) -> dict:
     """The manifest's ``[summary]`` (no timings: the same seed and km give identical files)."""
-    main = writer.lengths[_ROLE_CODE["main"]]
+    main = writer.lengths[_ROLE_CODE["main"]] + writer.lengths[_ROLE_CODE["main on a rack"]]
     connections = writer.lengths[_ROLE_CODE["house connection"]] + writer.lengths[_ROLE_CODE["sewer connection"]]
     total_length = float(writer.lengths.sum())
     return {

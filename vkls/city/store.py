@@ -58,7 +58,12 @@ MANIFEST = "city.toml"
 #: Line kind codes of the store (the order is part of the format).
 LINE_KINDS: tuple[NetworkKind, ...] = tuple(NetworkKind)
 #: Line role codes of the store; the roles are the scene's object roles.
-LINE_ROLES: tuple[str, ...] = ("main", "house connection", "sewer connection")
+#: ``main on a rack``: a main on a VKLS rack level (a main for every rule; cover depth is judged
+#: against ``cover.rack_min``, under the rack's protection plate).
+LINE_ROLES: tuple[str, ...] = ("main", "house connection", "sewer connection", "main on a rack")
+#: The role of a line in the scene, per store role code.
+SCENE_ROLES: tuple[str, ...] = ("main", "house connection", "sewer connection", "main")
+RACK_ROLE = LINE_ROLES.index("main on a rack")
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,9 @@ def generate_group():
                    "0 to 1.")
 @click.option("--tile-size", type=float, default=1000.0, show_default=True,
               help="Edge of a square tile of the store, metres (at least 10). The city does not depend on it.")
-@click.option("--accuracy", type=float, default=0.1, show_default=True,
-              help="Position accuracy of every line, horizontal and vertical, metres (0: design data).")
+@click.option("--accuracy", type=float, default=0.0, show_default=True,
+              help="Position accuracy every line claims, horizontal and vertical, metres (0: the synthetic "
+                   "positions are exact; 0.1 makes pairs near the norms' distances possible conflicts).")
 @click.option("-f", "--force", is_flag=True, help="Write into a non-empty folder that is not a city store.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line and no summary.")
 @input_errors_exit_2

@@ -78,7 +78,7 @@ def build_array_scene(arrays, norms: Norms, origin) -> Scene:
     Scene
         Capsules of the lines (and the trunk axes), cylinders of the root zones, no boxes.
     """
-    from vkls.city.store import LINE_KINDS, LINE_ROLES
+    from vkls.city.store import LINE_KINDS, RACK_ROLE, SCENE_ROLES
     from vkls.geometry import kernels
 
     origin = np.asarray(origin, dtype=np.float64)
@@ -106,7 +106,7 @@ def build_array_scene(arrays, norms: Norms, origin) -> Scene:
     radius = root_zone_radius(norms)(arrays.tree_crown, arrays.tree_dbh)
 
     kinds = np.array([k.value for k in LINE_KINDS])[arrays.line_kind]
-    roles = np.array(LINE_ROLES)[arrays.line_role]
+    roles = np.array(SCENE_ROLES)[arrays.line_role]
     barrier = arrays.tree_barrier.astype(bool)
     tree_roles = np.column_stack([np.where(barrier, "trunk with root barrier", "trunk"),
                                   np.where(barrier, "root zone behind a barrier", "root zone")]).ravel()
@@ -149,6 +149,6 @@ def build_array_scene(arrays, norms: Norms, origin) -> Scene:
         cyl_chainage=np.zeros((n_trees, 2)),
         objects=objects, object_group=groups, object_kind=kind_codes,
         object_accuracy_xy=np.ascontiguousarray(accuracy[:, 0]), object_accuracy_z=np.ascontiguousarray(accuracy[:, 1]),
-        alignment=None, placements={}, rack_parts=[], rack_networks=frozenset(), street=arrays,
+        alignment=None, placements={}, rack_parts=[], rack_networks=frozenset(arrays.line_name[arrays.line_role == RACK_ROLE].tolist()), street=arrays,
         origin=origin, ground_level=0.0, chainage_along="object",
     )
