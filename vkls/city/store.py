@@ -159,8 +159,10 @@ class TileArrays:
         if (np.diff(line_order) == 1).all() and (np.diff(tree_order) == 1).all():
             return self
         counts = np.diff(self.line_start)
-        vertex_order = np.concatenate([np.arange(self.line_start[k], self.line_start[k + 1]) for k in line_order]) \
-            if len(line_order) else np.zeros(0, np.int64)
+        new_counts = counts[line_order]
+        first_new = np.concatenate([[0], np.cumsum(new_counts)[:-1]])
+        vertex_order = (np.repeat(self.line_start[:-1][line_order] - first_new, new_counts)
+                        + np.arange(int(new_counts.sum())))
         return replace(
             self, **{name: getattr(self, name)[line_order] for name in _LINE_COLUMNS},
             **{name: getattr(self, name)[tree_order] for name in _TREE_COLUMNS},

@@ -30,17 +30,19 @@ class ObjectTable(Sequence):
     networks : (o,) object array of str or None
     size_classes : (o,) object array of str or None
     labels : callable int -> str
+    on_rack : (o,) bool
+        The object is a main on a rack level.
     """
 
-    def __init__(self, ids, kinds, roles, groups, accuracy, networks, size_classes, labels):
-        self.ids, self.kinds, self.roles, self.groups = ids, kinds, roles, groups
+    def __init__(self, ids, kinds, roles, groups, accuracy, networks, size_classes, labels, on_rack):
+        self.ids, self.kinds, self.roles, self.groups, self.on_rack = ids, kinds, roles, groups, on_rack
         self.accuracy, self.networks, self.size_classes, self.label = accuracy, networks, size_classes, labels
 
     @property
     def columns(self) -> dict:
         """Attribute name -> (o,) array (see :func:`vkls.geometry.scene.object_column`)."""
         return {"id": self.ids, "kind": self.kinds, "role": self.roles, "network": self.networks,
-                "size_class": self.size_classes}
+                "size_class": self.size_classes, "on_rack": self.on_rack}
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -132,7 +134,8 @@ def build_array_scene(arrays, norms: Norms, origin) -> Scene:
             return f"tree {name} (class {size_class}{' with root barrier' if barrier[t] else ''})"
         return f"root zone of tree {name} (radius {radius[t]:.1f} m, {rootable:.1f} m deep)"
 
-    objects = ObjectTable(ids, object_kinds, object_roles, groups, accuracy, networks, size_classes, label)
+    on_rack = np.concatenate([arrays.line_role == RACK_ROLE, np.zeros(2 * n_trees, dtype=bool)])
+    objects = ObjectTable(ids, object_kinds, object_roles, groups, accuracy, networks, size_classes, label, on_rack)
     names, inverse = np.unique(object_kinds, return_inverse=True)
     kind_codes = np.array([KIND_CODE[name] for name in names], dtype=np.int64)[inverse].reshape(-1)
     empty3 = np.zeros((0, 3))

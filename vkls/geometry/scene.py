@@ -194,10 +194,13 @@ class Scene:
 
 def object_column(scene: Scene, name: str) -> np.ndarray:
     """(objects,) one attribute of every object (``id``, ``kind``, ``role``, ``network``,
-    ``size_class``) as an array, without making an object per row where the scene keeps columns."""
+    ``size_class``, or ``on_rack``: the object's network lies on a rack level) as an array,
+    without making an object per row where the scene keeps columns."""
     columns = getattr(scene.objects, "columns", None)
     if columns is not None:
         return columns[name]
+    if name == "on_rack":
+        return np.array([o.network in scene.rack_networks for o in scene.objects], dtype=bool)
     values = np.empty(len(scene.objects), dtype=object)
     values[:] = [getattr(o, name) for o in scene.objects]
     return values

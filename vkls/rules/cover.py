@@ -81,8 +81,7 @@ class CoverDepthRule:
         if len(capsules) == 0:
             return Hits.empty(self.id)
         shallowest, deepest, top_point, deep_point = self._values(scene, capsules)
-        on_rack = np.isin(object_column(scene, "network")[objects], list(scene.rack_networks)) \
-            if scene.rack_networks else np.zeros(len(objects), dtype=bool)
+        on_rack = object_column(scene, "on_rack")[objects].astype(bool)
         entries: list = []
         minimum, min_index = _per_kind(norms, scene, objects, self.key_min, entries)
         maximum, max_index = _per_kind(norms, scene, objects, self.key_max, entries)
