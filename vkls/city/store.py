@@ -44,6 +44,7 @@ import os
 import tomllib
 import zipfile
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -118,8 +119,12 @@ class TileArrays:
         cumulative = np.concatenate([[0.0], np.cumsum(np.where(within, step, 0.0))])
         return cumulative[self.line_start[1:] - 1] - cumulative[self.line_start[:-1]]
 
-    def line_extents(self, root_zone_radius=None) -> np.ndarray:
-        """(L, 4) plan extent ``xmin, ymin, xmax, ymax`` of each line with its radius, metres."""
+    def line_extents(self) -> np.ndarray:
+        """(L, 4) plan extent ``xmin, ymin, xmax, ymax`` of each line with its radius, metres (computed once)."""
+        return self._extents
+
+    @cached_property
+    def _extents(self) -> np.ndarray:
         if self.n_lines == 0:
             return np.zeros((0, 4))
         starts = self.line_start[:-1]
@@ -130,14 +135,19 @@ class TileArrays:
 
     def select_lines(self, keep: np.ndarray) -> "TileArrays":
         """The lines where ``keep`` (L,) is true, with all their vertices; trees unchanged."""
-        counts = np.diff(self.line_start)
-        vertex_keep = np.repeat(keep, counts)
-        start = np.concatenate([[0], np.cumsum(counts[keep])]).astype(np.int64)
-        return replace(self, **{name: getattr(self, name)[keep] for name in _LINE_COLUMNS},
-                       line_start=start, xyz=self.xyz[vertex_keep])
+        if keep.all():
+            return self
+        lines = np.flatnonzero(keep)
+        counts = np.diff(self.line_start)[lines]
+        start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        vertices = np.repeat(self.line_start[lines] - start[:-1], counts) + np.arange(start[-1])
+        return replace(self, **{name: getattr(self, name)[lines] for name in _LINE_COLUMNS},
+                       line_start=start, xyz=self.xyz[vertices])
 
     def select_trees(self, keep: np.ndarray) -> "TileArrays":
         """The trees where ``keep`` (T,) is true; lines unchanged."""
+        if keep.all():
+            return self
         return replace(self, **{name: getattr(self, name)[keep] for name in _TREE_COLUMNS})
 
     @classmethod
@@ -454,7 +464,8 @@ def read_region(manifest: CityManifest, region: tuple[float, float, float, float
         bx0, by0, bx1, by1 = tile.bbox
         if bx0 - reach > x1 or bx1 + reach < x0 or by0 - reach > y1 or by1 + reach < y0:
             continue
-        arrays = (preloaded or {}).get(tile.file) or read_tile(manifest, tile)
+        arrays = preloaded.get(tile.file) if preloaded is not None else None
+        arrays = arrays if arrays is not None else read_tile(manifest, tile)
         extent = arrays.line_extents()
         keep = (extent[:, 0] <= x1) & (extent[:, 2] >= x0) & (extent[:, 1] <= y1) & (extent[:, 3] >= y0)
         radius = root_zone_radius(arrays.tree_crown, arrays.tree_dbh)
