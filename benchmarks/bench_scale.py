@@ -107,7 +107,7 @@ def city_for(segments: int, data: Path, seed: int, per_km: float) -> tuple[Path,
     folder = data / f"city-{segments:.0e}-seed{seed}".replace("+", "")
     if is_city_store(folder):
         manifest = read_manifest(folder)
-        if manifest.summary.get("seed") == seed and abs(manifest.summary.get("km_street", 0) - km) < 1e-6 * km:
+        if manifest.summary.get("seed") == seed and abs(manifest.summary.get("km_requested", 0) - km) < 1e-6 * km:
             return folder, {"seconds": None, "segments": manifest.n_segments}
     started = time.perf_counter()
     manifest = generate_city(folder, km, seed=seed, **({"force": True} if _accepts_force() else {}))
@@ -252,7 +252,7 @@ def _trimesh(a, b, r, group, clearance, ours) -> dict:
         length = float(np.linalg.norm(axis))
         mesh = trimesh.creation.capsule(height=max(length, 1e-6), radius=float(r[i] + clearance / 2), count=[8, 8])
         transform = trimesh.geometry.align_vectors([0, 0, 1], axis / length if length > 0 else [0, 0, 1])
-        transform[:3, 3] = a[i]
+        transform[:3, 3] = (a[i] + b[i]) / 2  # trimesh's capsule is centred on the origin
         manager.add_object(str(i), mesh, transform=transform)
     _, names = manager.in_collision_internal(return_names=True)
     pairs = {tuple(sorted((int(p), int(q)))) for p, q in names if group[int(p)] != group[int(q)]}
@@ -279,6 +279,7 @@ def main() -> None:
     results = {"machine": machine(), "sizes": []}
     per_km = calibrate(args.data, args.seed)
     print(f"generator: {per_km:,.0f} segments per km of street", flush=True)
+    tiled(args.data / "calibration", None, 1)  # warm up: numba's compiled kernels loaded from its cache
     for size in args.sizes:
         segments = int(size)
         folder, generated = city_for(segments, args.data, args.seed, per_km)
