@@ -1215,6 +1215,8 @@ def _gallop_lower_bound(arr, start, hi, value):
 
 _STATS_CHUNKS = 64
 _SAMPLE_SIZE = 1 << 16
+#: The level-0 cell edge covers this quantile of the box extents (most boxes on one level).
+CELL_QUANTILE = 0.9
 
 
 @njit(cache=True, inline="always")
@@ -1228,9 +1230,10 @@ def _grid_cell_size(lo, hi):
     """Check the boxes and choose the level-0 cell edge.
 
     Raises ``ValueError`` if a bound is not finite or ``lo > hi``. The edge
-    is the smallest power of two ``>=`` the median largest extent of the
-    boxes (median of a deterministic stride sample of at most 65536 boxes:
-    the cell size only affects speed, never the result), enlarged until
+    is the smallest power of two ``>=`` the ``CELL_QUANTILE`` quantile of the
+    largest extents of the boxes (of a deterministic stride sample of at most
+    65536 boxes: the cell size only affects speed, never the result; with most
+    boxes on level 0, few scan the cells of higher levels), enlarged until
     every axis has fewer than ``_MAX_CELLS_PER_AXIS`` cells so that packed
     keys fit in int64.
     """
@@ -1266,7 +1269,7 @@ def _grid_cell_size(lo, hi):
         for k in range(3):
             e = max(e, hi[i, k] - lo[i, k])
         ext[u] = e
-    med = np.median(ext)
+    med = np.quantile(ext, CELL_QUANTILE)
     if not med > 0.0:
         med = ext.max()
     if not med > 0.0:
@@ -1685,7 +1688,7 @@ def candidate_pairs(lo, hi, group):
 
     Algorithm: hierarchical uniform grid (a spatial hash with sorted cell
     keys instead of a hash table). Level-0 cells are cubes of edge ``s0``, the
-    power of two just above the median largest box extent; level ``L`` cells
+    power of two just above the 90th percentile of the largest box extents; level ``L`` cells
     have edge ``s0 * 2**L``. Each box lives at the lowest level whose cell edge
     strictly exceeds its largest extent, in the cell of its ``lo`` corner, so
     a long segment or a big root zone costs one entry, not thousands. Objects
