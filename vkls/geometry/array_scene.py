@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from vkls.geometry.scene import KIND_CODE, ROOT_ZONE_KIND, TRUNK_AXIS_DEPTH, Scene, SceneObject
+from vkls.geometry.scene import KIND_CODE, KIND_NAMES, ROOT_ZONE_KIND, TRUNK_AXIS_DEPTH, Scene, SceneObject
 from vkls.model import TREE_KIND
 from vkls.rules.loader import Norms
 
@@ -27,8 +27,8 @@ class ObjectTable(Sequence):
     ids, kinds, roles : (o,) str arrays
     groups : (o,) int64
     accuracy : (o, 2) float64, metres
-    networks : (o,) object array of str or None
-    size_classes : (o,) object array of str or None
+    networks : (o,) str array ("" where the object is not a network)
+    size_classes : (o,) str array ("" where the object is not a tree)
     labels : callable int -> str
     on_rack : (o,) bool
         The object is a main on a rack level.
@@ -52,7 +52,7 @@ class ObjectTable(Sequence):
             return [self[k] for k in range(*index.indices(len(self)))]
         k = int(index)
         return SceneObject(str(self.ids[k]), str(self.kinds[k]), str(self.roles[k]), self.label(k),
-                           int(self.groups[k]), self.networks[k], self.size_classes[k],
+                           int(self.groups[k]), str(self.networks[k]) or None, str(self.size_classes[k]) or None,
                            float(self.accuracy[k, 0]), float(self.accuracy[k, 1]))
 
 
@@ -107,22 +107,23 @@ def build_array_scene(arrays, norms: Norms, origin) -> Scene:
     rootable = norms.number("trees.rootable_depth")
     radius = root_zone_radius(norms)(arrays.tree_crown, arrays.tree_dbh)
 
-    kinds = np.array([k.value for k in LINE_KINDS])[arrays.line_kind]
     roles = np.array(SCENE_ROLES)[arrays.line_role]
     barrier = arrays.tree_barrier.astype(bool)
     tree_roles = np.column_stack([np.where(barrier, "trunk with root barrier", "trunk"),
                                   np.where(barrier, "root zone behind a barrier", "root zone")]).ravel()
-    tree_ids = np.column_stack([arrays.tree_name.astype(object),
-                                np.char.add(arrays.tree_name.astype(str), "/roots").astype(object)]).ravel()
+    tree_names = arrays.tree_name.astype(str)
+    tree_ids = np.column_stack([tree_names, np.char.add(tree_names, "/roots")]).ravel()
     first_tree_group = int(arrays.line_group.max(initial=-1)) + 1
-    ids = np.concatenate([arrays.line_name.astype(object), tree_ids])
-    object_kinds = np.concatenate([kinds, np.tile([TREE_KIND, ROOT_ZONE_KIND], n_trees)]).astype(str)
+    ids = np.concatenate([arrays.line_name.astype(str), tree_ids])
+    scene_kind_of_line = np.array([KIND_CODE[k.value] for k in LINE_KINDS], dtype=np.int64)
+    kind_codes = np.concatenate([scene_kind_of_line[arrays.line_kind],
+                                 np.tile([KIND_CODE[TREE_KIND], KIND_CODE[ROOT_ZONE_KIND]], n_trees)]).astype(np.int64)
+    object_kinds = np.array(KIND_NAMES)[kind_codes]
     object_roles = np.concatenate([roles, tree_roles]).astype(str)
     groups = np.concatenate([arrays.line_group, np.repeat(first_tree_group + np.arange(n_trees), 2)]).astype(np.int64)
     accuracy = np.concatenate([arrays.line_accuracy, np.zeros((2 * n_trees, 2))]).reshape(-1, 2)
-    networks = np.concatenate([arrays.line_name.astype(object), np.full(2 * n_trees, None, dtype=object)])
-    size_classes = np.concatenate([np.full(n_lines, None, dtype=object),
-                                   np.repeat(arrays.tree_class.astype(object), 2)])
+    networks = np.concatenate([arrays.line_name.astype(str), np.full(2 * n_trees, "")])  # "": not a network
+    size_classes = np.concatenate([np.full(n_lines, ""), np.repeat(arrays.tree_class.astype(str), 2)])
 
     def label(k: int) -> str:
         if k < n_lines:
@@ -136,8 +137,6 @@ def build_array_scene(arrays, norms: Norms, origin) -> Scene:
 
     on_rack = np.concatenate([arrays.line_role == RACK_ROLE, np.zeros(2 * n_trees, dtype=bool)])
     objects = ObjectTable(ids, object_kinds, object_roles, groups, accuracy, networks, size_classes, label, on_rack)
-    names, inverse = np.unique(object_kinds, return_inverse=True)
-    kind_codes = np.array([KIND_CODE[name] for name in names], dtype=np.int64)[inverse].reshape(-1)
     empty3 = np.zeros((0, 3))
     return Scene(
         cap_a=np.ascontiguousarray(np.concatenate([cap_a, trunk_a])),

@@ -25,6 +25,9 @@ ROOT_ZONE_KIND = "rootzone"
 KIND_NAMES: tuple[str, ...] = tuple(k.value for k in NetworkKind) + (RACK_KIND, TREE_KIND, ROOT_ZONE_KIND,
                                                                      RESERVATION_KIND)
 KIND_CODE = {name: code for code, name in enumerate(KIND_NAMES)}
+#: Codes of the network kinds, and kind code -> is a network kind.
+NETWORK_CODES = np.array([KIND_CODE[k.value] for k in NetworkKind], dtype=np.int64)
+IS_NETWORK = np.isin(np.arange(len(KIND_NAMES)), NETWORK_CODES)
 
 #: A trunk is modelled as a vertical axis this deep (metres below ground), deeper than any
 #: street network, so its distance to a cable is the horizontal distance trunk centre -> cable.

@@ -162,6 +162,8 @@ def pair_uncertainty(scene, contacts, mask=None) -> np.ndarray:
     (p,) float64, metres, >= 0
     """
     rows = slice(None) if mask is None else mask
+    if not (scene.object_accuracy_xy.any() or scene.object_accuracy_z.any()):  # exact positions (a design)
+        return np.zeros(len(contacts.distance[rows]))
     objects = scene.primitive_object
     oi, oj = objects[contacts.pairs[rows, 0]], objects[contacts.pairs[rows, 1]]
     u = scene.object_accuracy_xy[oi] + scene.object_accuracy_xy[oj]

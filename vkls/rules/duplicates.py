@@ -11,16 +11,14 @@ from dataclasses import replace
 
 import numpy as np
 
-from vkls.geometry.scene import KIND_CODE, object_column
+from vkls.geometry.scene import IS_NETWORK, KIND_CODE, NETWORK_CODES, object_column
 from vkls.geometry.tolerances import CONTACT_TOLERANCE
-from vkls.model import NetworkKind
 from vkls.rules.base import PARALLEL, Hits, pair_hits
 from vkls.rules.text import at_chainage, metres, provenance
 
 #: |cos| above which two segments count as running the same way for a duplicate (about 2.6 degrees).
 SAME_DIRECTION_COS = 0.999
 
-NETWORK_CODES = np.array([KIND_CODE[k.value] for k in NetworkKind], dtype=np.int64)
 
 
 class DuplicateRule:
@@ -46,9 +44,11 @@ class DuplicateRule:
         main = object_column(scene, "role") == "main"
         kind_i, kind_j = scene.object_kind[obj_i], scene.object_kind[obj_j]
         capsules = contacts.pairs[:, 1] < scene.n_capsules
-        axis_gap = np.linalg.norm(contacts.witness_j - contacts.witness_i, axis=1)
-        duplicate = (capsules & main[obj_i] & main[obj_j] & (kind_i == kind_j) & np.isin(kind_i, NETWORK_CODES)
-                     & (contacts.abs_cos >= SAME_DIRECTION_COS) & (axis_gap < tolerance.value - CONTACT_TOLERANCE))
+        duplicate = (capsules & main[obj_i] & main[obj_j] & (kind_i == kind_j) & IS_NETWORK[kind_i]
+                     & (contacts.abs_cos >= SAME_DIRECTION_COS))
+        axis_gap = np.full(len(duplicate), np.inf)  # only where the cheap tests pass
+        axis_gap[duplicate] = np.linalg.norm(contacts.witness_j[duplicate] - contacts.witness_i[duplicate], axis=1)
+        duplicate &= axis_gap < tolerance.value - CONTACT_TOLERANCE
         required = np.full(len(duplicate), tolerance.value)
         regime = np.full(len(duplicate), PARALLEL, dtype=np.int8)
         hits = pair_hits(self.id, scene, contacts, duplicate, required, regime, np.zeros(len(duplicate), np.int64),

@@ -16,15 +16,14 @@ from dataclasses import replace
 
 import numpy as np
 
-from vkls.geometry.scene import KIND_CODE, ROOT_ZONE_KIND, object_column
-from vkls.model import TREE_KIND, NetworkKind
+from vkls.geometry.scene import IS_NETWORK, KIND_CODE, NETWORK_CODES, ROOT_ZONE_KIND, object_column
+from vkls.model import TREE_KIND
 from vkls.rules.base import Hits, might_violate, pair_hits, pair_uncertainty
 from vkls.rules.text import at_chainage, metres, provenance
 
 #: The size classes of the norms (trees.classes.<class>).
 TREE_CLASSES = ("1a", "1b", "2", "3")
 
-NETWORK_CODES = np.array([KIND_CODE[k.value] for k in NetworkKind], dtype=np.int64)
 
 
 def _network_and_other(scene, contacts, other_code: int):
@@ -33,7 +32,7 @@ def _network_and_other(scene, contacts, other_code: int):
     obj_i, obj_j = objects[contacts.pairs[:, 0]], objects[contacts.pairs[:, 1]]
     kind_i, kind_j = scene.object_kind[obj_i], scene.object_kind[obj_j]
     other_i, other_j = kind_i == other_code, kind_j == other_code
-    net_i, net_j = np.isin(kind_i, NETWORK_CODES), np.isin(kind_j, NETWORK_CODES)
+    net_i, net_j = IS_NETWORK[kind_i], IS_NETWORK[kind_j]
     network_is_capsule = np.where(other_j, contacts.pairs[:, 0] < scene.n_capsules,
                                   contacts.pairs[:, 1] < scene.n_capsules)
     applies = ((other_i & net_j) | (other_j & net_i)) & network_is_capsule
