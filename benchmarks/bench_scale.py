@@ -136,27 +136,34 @@ def tiled(folder: Path, rules, workers: int, dask: str | None = None, single_pas
     from vkls.city.report import StreamingReport
     from vkls.io.atomic import atomic_write
 
-    ids: list = []
     report_seconds = [0.0]
     target = folder.parent / f"{folder.name}.conflicts.csv"
     with PeakMemory() as memory, atomic_write(target) as stream:
         report = StreamingReport("csv", stream)
 
-        def receive(conflicts):
+        def receive(text):
             clock = time.perf_counter()
-            report.add(conflicts)
-            ids.extend(c.id for c in conflicts)
+            report.add_text(text)
             report_seconds[0] += time.perf_counter() - clock
 
         result = check_city(str(folder), rule_ids=rules, workers=workers, dask=dask, single_pass=single_pass,
-                            on_conflicts=receive)
+                            report="csv", on_text=receive)
     summary = result.summary()
-    summary["seconds"]["report"] = round(report_seconds[0], 3)
+    summary["seconds"]["writing"] = round(report_seconds[0], 3)
+    ids = _ids(target) if result.segments <= 2_000_000 else []
     return {"mode": result.mode, "rules": "all" if not rules else ",".join(rules), "segments": result.segments,
             "conflicts": result.tally.conflicts, "wall": result.seconds["wall"],
             "segments_per_second": result.segments / result.seconds["wall"], "peak_mib": memory.peak,
             "seconds": summary["seconds"], "segments_read": result.segments_read, "halo": result.halo,
             "ids": ids}
+
+
+def _ids(report: Path) -> list:
+    """Conflict ids of a CSV report, in order."""
+    import csv
+
+    with report.open() as stream:
+        return [row[0] for row in csv.reader(stream)][1:]
 
 
 def one_scene(folder: Path):

@@ -33,7 +33,9 @@ from vkls.rules import select_rules
 from vkls.city.store import LINE_KINDS, CityManifest, TileArrays, read_manifest, read_region, read_tile
 
 #: Stages of a tile's work, for the report of where the time goes.
-STAGES = ("read", "scene", "broad", "narrow", "rules", "group")
+STAGES = ("read", "scene", "broad", "narrow", "rules", "group", "report")
+#: Conflicts a worker sends back besides the report text (for the terminal table).
+FIRST_CONFLICTS = 25
 #: How long to try to reach a Dask scheduler before giving up.
 DASK_CONNECT_TIMEOUT = "10s"
 
@@ -56,6 +58,9 @@ class TileJob:
         Only these rules (default: every rule).
     threads : int
         numba threads for this job (0: leave as is).
+    report : {"csv", "json"} or None
+        Format the conflicts in the worker (in parallel) and send back the text, the tally and
+        only the first conflicts; None sends back every conflict.
     """
 
     folder: str
@@ -64,6 +69,7 @@ class TileJob:
     norm_files: tuple[str, ...] = ()
     rule_ids: tuple[str, ...] | None = None
     threads: int = 0
+    report: str | None = None
 
 
 @dataclass
@@ -74,7 +80,11 @@ class TileOutcome:
     ----------
     tile : int
     conflicts : list of Conflict
-        Conflicts of the pairs this tile owns, in report order.
+        Conflicts of the pairs this tile owns, in report order (only the first
+        :data:`FIRST_CONFLICTS` when the worker formatted them into ``text``).
+    tally : Tally
+    text : str
+        The conflicts as report text (``TileJob.report``), else empty.
     segments : int
         Segments owned (the work done for the city).
     segments_read : int
@@ -89,6 +99,8 @@ class TileOutcome:
     segments_read: int
     candidate_pairs: int
     seconds: dict = field(default_factory=dict)
+    tally: "Tally" = None
+    text: str = ""
 
 
 @dataclass
@@ -99,6 +111,14 @@ class Tally:
     certain: int = 0
     by_rule: dict = field(default_factory=dict)
     by_severity: dict = field(default_factory=dict)
+
+    def merge(self, other: "Tally") -> None:
+        """Add another tally's counts."""
+        self.conflicts += other.conflicts
+        self.certain += other.certain
+        for mine, theirs in ((self.by_rule, other.by_rule), (self.by_severity, other.by_severity)):
+            for key, value in theirs.items():
+                mine[key] = mine.get(key, 0) + value
 
     def add(self, conflicts: list) -> None:
         for conflict in conflicts:
@@ -270,9 +290,23 @@ def check_tile(job: TileJob) -> TileOutcome:
     conflicts.sort(key=conflict_order)
     seconds["group"] = time.perf_counter() - clock
 
+    tally = Tally()
+    tally.add(conflicts)
+    text = ""
+    if job.report:
+        from vkls.city.report import format_conflicts
+
+        clock = time.perf_counter()
+        text, conflicts = format_conflicts(conflicts, job.report), conflicts[:FIRST_CONFLICTS]
+        seconds["report"] = time.perf_counter() - clock
     segments_owned = int(np.diff(arrays.line_start)[owned_lines].sum() - owned_lines.sum())
     return TileOutcome(tile=job.tile, conflicts=conflicts, segments=segments_owned, segments_read=arrays.n_segments,
-                       candidate_pairs=len(contacts.pairs), seconds=seconds)
+                       candidate_pairs=len(contacts.pairs), seconds=seconds, tally=tally, text=text)
+
+
+def check_tiles(jobs: list[TileJob]) -> list[TileOutcome]:
+    """Several tiles one after the other in one worker (its tile cache serves their shared halos)."""
+    return [check_tile(job) for job in jobs]
 
 
 def conflict_order(conflict) -> tuple:
@@ -306,20 +340,30 @@ def run_processes(jobs: list[TileJob], workers: int) -> Iterator[TileOutcome]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    jobs = [replace(job, threads=1) for job in jobs]
+    batches = _batches([replace(job, threads=1) for job in jobs], workers)
     context = multiprocessing.get_context("spawn")  # fork after OpenMP has started is unsafe
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init) as pool:
         pending = {}
-        upcoming = iter(enumerate(jobs))
-        for position, job in _take(upcoming, 2 * workers):
-            pending[position] = pool.submit(check_tile, job)
+        upcoming = iter(enumerate(batches))
+        for position, batch in _take(upcoming, 2 * workers):
+            pending[position] = pool.submit(check_tiles, batch)
         next_position = 0
         while pending:
-            outcome = pending.pop(next_position).result()
+            outcomes = pending.pop(next_position).result()
             next_position += 1
-            for position, job in _take(upcoming, 1):
-                pending[position] = pool.submit(check_tile, job)
-            yield outcome
+            for position, batch in _take(upcoming, 1):
+                pending[position] = pool.submit(check_tiles, batch)
+            yield from outcomes
+
+
+#: Neighbouring tiles a worker checks in one go (so that its tile cache serves their halos).
+BATCH_TILES = 6
+
+
+def _batches(jobs: list[TileJob], workers: int) -> list[list[TileJob]]:
+    """Consecutive jobs in batches of up to :data:`BATCH_TILES`, at least four batches per worker."""
+    size = max(1, min(BATCH_TILES, len(jobs) // (4 * workers)))
+    return [jobs[k:k + size] for k in range(0, len(jobs), size)]
 
 
 def _take(iterator, count):
@@ -356,15 +400,16 @@ def run_dask(jobs: list[TileJob], address: str, workers: int) -> Iterator[TileOu
             cluster.close()
         raise InputError(f"cannot reach the Dask scheduler ({error})", place="--dask") from None
     try:
-        futures = client.map(check_tile, [replace(job, threads=1) for job in jobs], pure=False)
+        batches = _batches([replace(job, threads=1) for job in jobs], workers)
+        futures = client.map(check_tiles, batches, pure=False)
         position_of = {future.key: k for k, future in enumerate(futures)}
-        waiting: dict[int, TileOutcome] = {}
+        waiting: dict[int, list] = {}
         next_position = 0
-        for future, outcome in as_completed(futures, with_results=True):
-            waiting[position_of[future.key]] = outcome
+        for future, outcomes in as_completed(futures, with_results=True):
+            waiting[position_of[future.key]] = outcomes
             future.release()
             while next_position in waiting:
-                yield waiting.pop(next_position)
+                yield from waiting.pop(next_position)
                 next_position += 1
     finally:
         client.close()
@@ -374,7 +419,8 @@ def run_dask(jobs: list[TileJob], address: str, workers: int) -> Iterator[TileOu
 
 def check_city(path: str, norm_files=(), rule_ids=None, workers: int | None = None, dask: str | None = None,
                single_pass: bool = False, progress: Callable | None = None,
-               on_conflicts: Callable | None = None) -> CityResult:
+               on_conflicts: Callable | None = None, report: str | None = None,
+               on_text: Callable | None = None) -> CityResult:
     """Check a city store.
 
     Parameters
@@ -395,6 +441,10 @@ def check_city(path: str, norm_files=(), rule_ids=None, workers: int | None = No
     on_conflicts : callable (list of Conflict), optional
         Receives each tile's conflicts as the tile is done; then the result holds none
         (memory stays bounded for any size of city).
+    report : {"csv", "json"}, optional
+        Workers format their conflicts as report text (in parallel) and send back only the
+        first few conflicts (to ``on_conflicts``) and the text (to ``on_text``).
+    on_text : callable (str), optional
 
     Returns
     -------
@@ -408,6 +458,7 @@ def check_city(path: str, norm_files=(), rule_ids=None, workers: int | None = No
     rules = select_rules(rule_ids)
     workers = workers or os.cpu_count() or 1
     jobs, halo = plan(manifest, norms, rules, norm_files, rule_ids, single_pass)
+    jobs = [replace(job, report=report) for job in jobs]
     if dask:
         mode, outcomes = f"dask ({dask})", run_dask(jobs, dask, workers)
     elif workers > 1 and len(jobs) > 1:
@@ -426,7 +477,9 @@ def check_city(path: str, norm_files=(), rule_ids=None, workers: int | None = No
         segments += outcome.segments
         segments_read += outcome.segments_read
         pairs += outcome.candidate_pairs
-        tally.add(outcome.conflicts)
+        tally.merge(outcome.tally)
+        if on_text is not None and outcome.text:
+            on_text(outcome.text)
         if on_conflicts is not None:
             on_conflicts(outcome.conflicts)
         else:

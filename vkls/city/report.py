@@ -12,6 +12,7 @@ failed or interrupted run leaves no half-written report.
 from __future__ import annotations
 
 import csv
+import io
 import json
 
 from vkls import __version__
@@ -36,6 +37,19 @@ class StreamingReport:
         elif fmt == "json":
             stream.write('{\n  "vkls": ' + json.dumps({"version": __version__}) + ',\n  "conflicts": [')
 
+    def add_text(self, text: str) -> None:
+        """Receive one tile's conflicts already formatted by its worker (:func:`format_conflicts`)."""
+        if self.fmt == "json":
+            self.stream.write(("," if self._written else "") + "\n    " + text)
+            self._written += 1
+        else:
+            self.stream.write(text)
+
+    @property
+    def worker_format(self) -> str:
+        """The format workers write (``table``: nothing, they send back their first conflicts)."""
+        return self.fmt
+
     def add(self, conflicts: list) -> None:
         """Receive one tile's conflicts."""
         if self.fmt == "csv":
@@ -56,6 +70,18 @@ class StreamingReport:
             self.stream.write("\n  ],\n  \"city\": " + json.dumps(city, ensure_ascii=False)
                               + ",\n  \"summary\": " + json.dumps(result.summary()) + "\n}\n")
         return city_table(result, self.first) if self.fmt == "table" else ""
+
+
+def format_conflicts(conflicts: list, fmt: str) -> str:
+    """Conflicts as CSV rows (no header) or as JSON array items joined by commas (no brackets);
+    nothing for ``table``."""
+    if fmt == "table":
+        return ""
+    if fmt == "csv":
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(csv_row(c) for c in conflicts)
+        return buffer.getvalue()
+    return ",\n    ".join(json.dumps(c.as_dict(), ensure_ascii=False) for c in conflicts)
 
 
 def city_table(result, first: list) -> str:
