@@ -8,6 +8,7 @@ object ids, the regime and the run's place among that pair's runs (ordered by ch
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -72,7 +73,7 @@ class Conflict:
 
     def as_dict(self) -> dict:
         """JSON-ready record (rounded to millimetres)."""
-        r = lambda v: None if v is None or not np.isfinite(v) else round(float(v), REPORT_DECIMALS)  # noqa: E731
+        r = lambda v: None if v is None or not math.isfinite(v) else round(float(v), REPORT_DECIMALS)  # noqa: E731
         return {
             "id": self.id, "rule": self.rule, "objects": list(self.objects), "kinds": list(self.kinds),
             "required": r(self.required), "actual": r(self.actual),
@@ -159,7 +160,7 @@ def _describer(scene):
 
 
 def _finite_list(values: np.ndarray) -> list:
-    return [float(v) if np.isfinite(v) else None for v in values.tolist()]
+    return [v if math.isfinite(v) else None for v in values.tolist()]
 
 
 def _stable_id(rule: str, a: str, b: str, index: int) -> str:
