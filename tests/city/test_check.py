@@ -40,7 +40,8 @@ def test_tiles_give_exactly_the_single_pass_conflicts(store):
     assert tiled.segments_read > tiled.segments  # the halo was read too
 
 
-def test_local_processes_give_the_same_conflicts(store):
+def test_local_processes_give_the_same_conflicts(store, monkeypatch):
+    monkeypatch.setattr("vkls.city.check.PROCESSES_FROM", 0)  # small as it is, use worker processes
     folder, _ = store
     serial = check_city(str(folder), workers=1)
     parallel = check_city(str(folder), workers=2)
@@ -138,3 +139,17 @@ def test_damaged_tile_is_a_clear_error(store, tmp_path):
     with pytest.raises(InputError, match=r"t_.*\.npz: unreadable tile file"):
         check_city(str(copy), workers=1)
     assert np.isfinite(halo_width(read_manifest(copy), load_norms(()), default_rules()))
+
+
+def test_blocks_cover_every_job_once_in_squares(store):
+    from vkls.city.check import block_edge, in_blocks
+
+    folder, _ = store
+    manifest = read_manifest(folder)
+    jobs, _ = plan(manifest, load_norms(()), default_rules())
+    blocks = in_blocks(jobs, manifest, 2)
+    assert sorted(job.tile for block in blocks for job in block) == sorted(job.tile for job in jobs)
+    for block in blocks:
+        cells = {(manifest.tiles[j.tile].ix // 2, manifest.tiles[j.tile].iy // 2) for j in block}
+        assert len(cells) == 1 and len(block) <= 4
+    assert block_edge(1000) == 4 and block_edge(40) == 2 and block_edge(10) == 1

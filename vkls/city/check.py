@@ -25,6 +25,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields, replace
+from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
@@ -36,6 +37,9 @@ from vkls.city.store import LINE_KINDS, CityManifest, TileArrays, read_manifest,
 STAGES = ("read", "scene", "broad", "narrow", "rules", "group", "report")
 #: Conflicts a worker sends back besides the report text (for the terminal table).
 FIRST_CONFLICTS = 25
+#: Cities smaller than this (segments) are checked in this process with every core's numba
+#: threads: starting worker processes costs about a second each.
+PROCESSES_FROM = 2_000_000
 #: How long to try to reach a Dask scheduler before giving up.
 DASK_CONNECT_TIMEOUT = "10s"
 
@@ -216,20 +220,40 @@ def plan(manifest: CityManifest, norms, rules: list, norm_files=(), rule_ids=Non
     return jobs, halo
 
 
+def in_blocks(jobs: list[TileJob], manifest: CityManifest, edge: int) -> list[list[TileJob]]:
+    """Jobs in square blocks of ``edge`` x ``edge`` tiles, block after block (row-major), tiles
+    within a block in (ix, iy) order: a worker that checks a block reads each tile of the block
+    and its ring once, and its cache serves the halos within."""
+    blocks: dict = {}
+    for job in jobs:
+        tile = manifest.tiles[job.tile]
+        blocks.setdefault((tile.ix // edge, tile.iy // edge), []).append(job)
+    order = lambda job: (manifest.tiles[job.tile].ix, manifest.tiles[job.tile].iy)  # noqa: E731
+    return [sorted(blocks[key], key=order) for key in sorted(blocks)]
+
+
 @lru_cache(maxsize=4)
 def _manifest(folder: str) -> CityManifest:
     return read_manifest(folder)
 
 
-#: Tiles a worker keeps after reading them: a tile is read again as the halo of each of its
-#: neighbours (about 10 MB per 100,000 segments).
-TILE_CACHE = 48
+#: Bytes of tiles a worker keeps after reading them (a tile is read again as the halo of each of
+#: its neighbours; about 10 MB per 100,000 segments). Least recently used tiles go first.
+TILE_CACHE_BYTES = 512 * 2**20
+_cache: OrderedDict = OrderedDict()
 
 
-@lru_cache(maxsize=TILE_CACHE)
 def _tile(folder: str, index: int) -> TileArrays:
+    key = (folder, index)
+    if key in _cache:
+        _cache.move_to_end(key)
+        return _cache[key]
     manifest = _manifest(folder)
-    return read_tile(manifest, manifest.tiles[index])
+    arrays = read_tile(manifest, manifest.tiles[index])
+    _cache[key] = arrays
+    while len(_cache) > 1 and sum(a.nbytes for a in _cache.values()) > TILE_CACHE_BYTES:
+        _cache.popitem(last=False)
+    return arrays
 
 
 class _CachedTiles(dict):
@@ -334,13 +358,14 @@ def run_serial(jobs: list[TileJob]) -> Iterator[TileOutcome]:
         yield check_tile(job)
 
 
-def run_processes(jobs: list[TileJob], workers: int) -> Iterator[TileOutcome]:
-    """On ``workers`` local processes with one numba thread each; at most two jobs per worker are
-    in flight, so memory stays bounded whatever the size of the city. Outcomes come in job order."""
+def run_processes(jobs: list[list[TileJob]], workers: int) -> Iterator[TileOutcome]:
+    """Batches of jobs on ``workers`` local processes with one numba thread each; at most two
+    batches per worker are in flight, so memory stays bounded whatever the size of the city.
+    Outcomes come in job order."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    batches = _batches([replace(job, threads=1) for job in jobs], workers)
+    batches = [[replace(job, threads=1) for job in batch] for batch in jobs]
     context = multiprocessing.get_context("spawn")  # fork after OpenMP has started is unsafe
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init) as pool:
         pending = {}
@@ -356,14 +381,14 @@ def run_processes(jobs: list[TileJob], workers: int) -> Iterator[TileOutcome]:
             yield from outcomes
 
 
-#: Neighbouring tiles a worker checks in one go (so that its tile cache serves their halos).
-BATCH_TILES = 6
-
-
-def _batches(jobs: list[TileJob], workers: int) -> list[list[TileJob]]:
-    """Consecutive jobs in batches of up to :data:`BATCH_TILES`, at least four batches per worker."""
-    size = max(1, min(BATCH_TILES, len(jobs) // (4 * workers)))
-    return [jobs[k:k + size] for k in range(0, len(jobs), size)]
+def block_edge(jobs: int) -> int:
+    """Edge of the square blocks of tiles handed to a worker at once: 4 x 4 where there are at
+    least eight such blocks, else 2 x 2, else single tiles. It depends on the city only, so
+    every way of running gives the report in the same order."""
+    for edge in (4, 2):
+        if jobs >= 8 * edge * edge:
+            return edge
+    return 1
 
 
 def _take(iterator, count):
@@ -378,8 +403,8 @@ def _worker_init() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 
-def run_dask(jobs: list[TileJob], address: str, workers: int) -> Iterator[TileOutcome]:
-    """On a Dask distributed cluster (``address`` of its scheduler, or ``local`` for a
+def run_dask(jobs: list[list[TileJob]], address: str, workers: int) -> Iterator[TileOutcome]:
+    """Batches of jobs on a Dask distributed cluster (``address`` of its scheduler, or ``local`` for a
     ``LocalCluster`` of ``workers`` processes here). Every worker must be able to read the
     store's folder (a shared file system). Outcomes come in job order."""
     from vkls.errors import InputError
@@ -400,7 +425,7 @@ def run_dask(jobs: list[TileJob], address: str, workers: int) -> Iterator[TileOu
             cluster.close()
         raise InputError(f"cannot reach the Dask scheduler ({error})", place="--dask") from None
     try:
-        batches = _batches([replace(job, threads=1) for job in jobs], workers)
+        batches = [[replace(job, threads=1) for job in batch] for batch in jobs]
         futures = client.map(check_tiles, batches, pure=False)
         position_of = {future.key: k for k, future in enumerate(futures)}
         waiting: dict[int, list] = {}
@@ -459,10 +484,13 @@ def check_city(path: str, norm_files=(), rule_ids=None, workers: int | None = No
     workers = workers or os.cpu_count() or 1
     jobs, halo = plan(manifest, norms, rules, norm_files, rule_ids, single_pass)
     jobs = [replace(job, report=report) for job in jobs]
+    if not single_pass:
+        batches = in_blocks(jobs, manifest, block_edge(len(jobs)))
+        jobs = [job for batch in batches for job in batch]  # the same order whoever runs them
     if dask:
-        mode, outcomes = f"dask ({dask})", run_dask(jobs, dask, workers)
-    elif workers > 1 and len(jobs) > 1:
-        mode, outcomes = f"{workers} processes", run_processes(jobs, workers)
+        mode, outcomes = f"dask ({dask})", run_dask(batches if not single_pass else [jobs], dask, workers)
+    elif workers > 1 and len(jobs) > 1 and manifest.n_segments >= PROCESSES_FROM:
+        mode, outcomes = f"{workers} processes", run_processes(batches, workers)
     else:
         mode, outcomes = "this process", run_serial(jobs)
     if single_pass:

@@ -100,6 +100,11 @@ class TileArrays:
     def n_trees(self) -> int:
         return len(self.tree_index)
 
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the arrays, bytes."""
+        return sum(getattr(self, f.name).nbytes for f in fields(self))
+
     @classmethod
     def empty(cls) -> "TileArrays":
         return cls(
