@@ -605,7 +605,7 @@ def capsule_pair(draw):
     return a1, b1, draw(radius), a2, b2, draw(radius)
 
 
-HYP = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+HYP = settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 
 @HYP
@@ -621,7 +621,9 @@ def test_property_translation_invariance(pair, shift):
     d0, wi0, wj0, ac0 = cc(a1, b1, r1, a2, b2, r2)
     s = np.array(shift)
     d1, wi1, wj1, ac1 = cc(np.add(a1, s), np.add(b1, s), r1, np.add(a2, s), np.add(b2, s), r2)
-    assert abs(d1 - d0) <= 1e-9
+    # Rounding the translated input (coordinates up to a few km) moves the distance by a few
+    # nanometres at most (hypothesis found 1.2e-9 m); far below CONTACT_TOLERANCE.
+    assert abs(d1 - d0) <= 1e-8
     # Witnesses are ill-conditioned where a whole stretch is equally close
     # (parallel axes; a micrometre-short segment): rounding of the translated
     # input may move them along that stretch, far below CONTACT_TOLERANCE
