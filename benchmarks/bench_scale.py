@@ -44,12 +44,13 @@ PAIRWISE_RULES = ("clearance", "thermal", "duplicate", "tree-distance", "root-zo
 
 
 class PeakMemory:
-    """Samples the resident memory of this process and all its children (MiB) every 50 ms."""
+    """Samples the resident memory of a process and all its children (MiB) every 50 ms
+    (default: this process)."""
 
-    def __init__(self):
+    def __init__(self, pid: int | None = None):
         import psutil
 
-        self.root = psutil.Process()
+        self.root = psutil.Process(pid)
         self.peak = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -58,7 +59,11 @@ class PeakMemory:
         import psutil
 
         total = 0
-        for proc in [self.root] + self.root.children(recursive=True):
+        try:
+            tree = [self.root] + self.root.children(recursive=True)
+        except psutil.Error:  # the process has ended
+            return 0.0
+        for proc in tree:
             try:
                 total += proc.memory_info().rss
             except psutil.Error:
@@ -131,31 +136,51 @@ def calibrate(data: Path, seed: int) -> float:
 
 
 def tiled(folder: Path, rules, workers: int, dask: str | None = None, single_pass: bool = False) -> dict:
-    """One city check with the report written to CSV; wall time, peak memory and stages."""
+    """One city check as the command line runs it, in a fresh Python process (this benchmark's
+    own memory and garbage collector stay out of it): the report written to CSV by the workers.
+    Wall time, peak memory of the whole process tree, stages and the conflict ids (small cities)."""
+    import subprocess
+
+    request = {"folder": str(folder), "rules": rules, "workers": workers, "dask": dask, "single_pass": single_pass}
+    child = subprocess.Popen([sys.executable, __file__, "--child", json.dumps(request)], stdout=subprocess.PIPE,
+                             text=True)
+    with PeakMemory(child.pid) as memory:  # the check's own process tree, not this benchmark
+        output, _ = child.communicate()
+    if child.returncode:
+        raise RuntimeError(f"the check of {folder} failed ({child.returncode})")
+    row = json.loads(output.strip().splitlines()[-1])
+    row["peak_mib"] = memory.peak
+    target = Path(row.pop("report"))
+    row["ids"] = _ids(target) if row["segments"] <= 2_000_000 else []
+    return row
+
+
+def _child(request: dict) -> None:
+    """The check of :func:`tiled`, in the child process; prints one JSON line."""
     from vkls.city.check import check_city
     from vkls.city.report import StreamingReport
     from vkls.io.atomic import atomic_write
 
-    report_seconds = [0.0]
+    folder = Path(request["folder"])
     target = folder.parent / f"{folder.name}.conflicts.csv"
-    with PeakMemory() as memory, atomic_write(target) as stream:
+    writing = [0.0]
+    with atomic_write(target) as stream:
         report = StreamingReport("csv", stream)
 
         def receive(text):
             clock = time.perf_counter()
             report.add_text(text)
-            report_seconds[0] += time.perf_counter() - clock
+            writing[0] += time.perf_counter() - clock
 
-        result = check_city(str(folder), rule_ids=rules, workers=workers, dask=dask, single_pass=single_pass,
-                            report="csv", on_text=receive)
+        result = check_city(str(folder), rule_ids=request["rules"], workers=request["workers"],
+                            dask=request["dask"], single_pass=request["single_pass"], report="csv", on_text=receive)
     summary = result.summary()
-    summary["seconds"]["writing"] = round(report_seconds[0], 3)
-    ids = _ids(target) if result.segments <= 2_000_000 else []
-    return {"mode": result.mode, "rules": "all" if not rules else ",".join(rules), "segments": result.segments,
-            "conflicts": result.tally.conflicts, "wall": result.seconds["wall"],
-            "segments_per_second": result.segments / result.seconds["wall"], "peak_mib": memory.peak,
-            "seconds": summary["seconds"], "segments_read": result.segments_read, "halo": result.halo,
-            "ids": ids}
+    summary["seconds"]["writing"] = round(writing[0], 3)
+    print(json.dumps({"mode": result.mode, "rules": "all" if not request["rules"] else ",".join(request["rules"]),
+                      "segments": result.segments, "conflicts": result.tally.conflicts,
+                      "wall": result.seconds["wall"], "segments_per_second": result.segments / result.seconds["wall"],
+                      "seconds": summary["seconds"], "segments_read": result.segments_read, "halo": result.halo,
+                      "report": str(target)}))
 
 
 def _ids(report: Path) -> list:
@@ -269,6 +294,9 @@ def _trimesh(a, b, r, group, clearance, ours) -> dict:
 
 
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        _child(json.loads(sys.argv[2]))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", nargs="+", type=float, default=[1e4, 1e5, 1e6])
     parser.add_argument("--data", type=Path, default=Path("/tmp/vkls-scale"))
@@ -281,7 +309,11 @@ def main() -> None:
     parser.add_argument("--pairwise-at", type=float, default=1e6)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--plot", type=Path, default=None)
+    parser.add_argument("--replot", action="store_true", help="only draw --plot from the results in --json")
     args = parser.parse_args()
+    if args.replot:
+        plot(json.loads(args.json.read_text()), args.plot)
+        return
     args.data.mkdir(parents=True, exist_ok=True)
     results = {"machine": machine(), "sizes": []}
     per_km = calibrate(args.data, args.seed)
@@ -361,7 +393,7 @@ def plot(results: dict, target: Path) -> None:
     for key, label, colour in (("clearance", "clearance alone", "#1f77b4"), ("all", "all rules", "#d62728")):
         wall = np.array([r[key]["wall"] for r in rows])
         peak = np.array([r[key]["peak_mib"] for r in rows])
-        left.loglog(n, wall, "o-", color=colour, label=f"{label} (tiled, {results['machine']['cores']} processes)")
+        left.loglog(n, wall, "o-", color=colour, label=f"{label}, tiled (one process below 2M segments)")
         right.semilogx(n, peak / 1024, "o-", color=colour, label=label)
     single = [(r["segments"], r["single"]["wall"], r["single"]["peak_mib"]) for r in rows if "single" in r]
     if single:
