@@ -56,6 +56,8 @@ def test_dask_local_gives_the_same_ids(city, tmp_path):
     (["--rule", "clearence"], "unknown rule 'clearence'"),
     (["--format", "html"], "a city store is reported as table, json, csv"),
     (["--dask", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler"),
+    (["--baseline", "old.json"], "--baseline is for a street file or a KLIC delivery, not a city store"),
+    (["--trees", "trees.geojson"], "--trees is for a street file or a KLIC delivery, not a city store"),
 ])
 def test_bad_options_exit_2_with_one_line(city, args, message, monkeypatch):
     monkeypatch.setattr("vkls.city.check.DASK_CONNECT_TIMEOUT", "1s")

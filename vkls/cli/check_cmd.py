@@ -59,6 +59,11 @@ def check_command(street_file, fmt, output, norm_files, baseline, quiet, trees_f
     from vkls.city.store import is_city_store
 
     if is_city_store(street_file):
+        from vkls.errors import InputError
+
+        for flag, value in (("--baseline", baseline), ("--trees", trees_file)):
+            if value:
+                raise InputError(f"{flag} is for a street file or a KLIC delivery, not a city store", place=flag)
         _check_city(street_file, fmt, output, norm_files, quiet, rule_ids, workers, dask_address, single_pass)
         return
     import os
