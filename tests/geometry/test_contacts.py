@@ -5,7 +5,28 @@ import numpy as np
 import pytest
 
 from vkls.geometry import kernels
-from vkls.geometry.contacts import lateral_separation
+
+
+def lateral_separation(scene, pairs: np.ndarray, witness_i: np.ndarray, witness_j: np.ndarray):
+    """Reference in plain numpy: horizontal and vertical length of the witness vector without its
+    part along capsule i.
+
+    Two parallel chains offset along the route (segment k against segment k + 2) are thus
+    still seen side by side or stacked, whatever their offset along the route.
+
+    Returns
+    -------
+    horizontal, vertical : (p,) float64, metres
+    """
+    delta = witness_j - witness_i
+    if scene.n_capsules:
+        first = np.minimum(pairs[:, 0], scene.n_capsules - 1)
+        direction = scene.cap_b[first] - scene.cap_a[first]
+        length = np.linalg.norm(direction, axis=1)
+        unit = np.divide(direction, length[:, None], out=np.zeros_like(direction), where=length[:, None] > 0)
+        unit[pairs[:, 0] >= scene.n_capsules] = 0.0
+        delta = delta - np.einsum("ij,ij->i", delta, unit)[:, None] * unit
+    return np.hypot(delta[:, 0], delta[:, 1]), np.abs(delta[:, 2])
 
 
 class _Capsules:

@@ -23,15 +23,15 @@ from __future__ import annotations
 
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields, replace
-from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
 
-from vkls.rules import select_rules
 from vkls.city.store import LINE_KINDS, CityManifest, TileArrays, read_manifest, read_region, read_tile
+from vkls.rules import select_rules
 
 #: Stages of a tile's work, for the report of where the time goes.
 STAGES = ("read", "scene", "broad", "narrow", "rules", "group", "report")
@@ -256,16 +256,6 @@ def _tile(folder: str, index: int) -> TileArrays:
     return arrays
 
 
-class _CachedTiles(dict):
-    """``preloaded`` for :func:`read_region`: every tile of the store through the worker's cache."""
-
-    def __init__(self, folder: str, manifest: CityManifest):
-        super().__init__()
-        self._folder = folder
-        self._index = {tile.file: k for k, tile in enumerate(manifest.tiles)}
-
-    def get(self, file, default=None):
-        return _tile(self._folder, self._index[file]) if file in self._index else default
 
 
 def check_tile(job: TileJob) -> TileOutcome:
@@ -291,7 +281,9 @@ def check_tile(job: TileJob) -> TileOutcome:
         owned_trees = np.ones(arrays.n_trees, dtype=bool)
     else:
         own = _tile(job.folder, job.tile)
-        arrays = read_region(manifest, job.region, root_zone_radius(norms), preloaded=_CachedTiles(job.folder, manifest))
+        index_of = {tile.file: k for k, tile in enumerate(manifest.tiles)}
+        arrays = read_region(manifest, job.region, root_zone_radius(norms),
+                             read=lambda _, tile: _tile(job.folder, index_of[tile.file]))
         owned_lines = np.isin(arrays.line_index, own.line_index)
         owned_trees = np.isin(arrays.tree_index, own.tree_index)
     seconds["read"] = time.perf_counter() - clock

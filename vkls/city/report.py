@@ -32,8 +32,7 @@ class StreamingReport:
         self.first: list = []
         self._written = 0
         if fmt == "csv":
-            self._csv = csv.writer(stream, lineterminator="\n")
-            self._csv.writerow(CSV_COLUMNS)
+            csv.writer(stream, lineterminator="\n").writerow(CSV_COLUMNS)
         elif fmt == "json":
             stream.write('{\n  "vkls": ' + json.dumps({"version": __version__}) + ',\n  "conflicts": [')
 
@@ -45,22 +44,12 @@ class StreamingReport:
         else:
             self.stream.write(text)
 
-    @property
-    def worker_format(self) -> str:
-        """The format workers write (``table``: nothing, they send back their first conflicts)."""
-        return self.fmt
-
     def add(self, conflicts: list) -> None:
-        """Receive one tile's conflicts."""
-        if self.fmt == "csv":
-            self._csv.writerows(csv_row(c) for c in conflicts)
-        elif self.fmt == "json":
-            for conflict in conflicts:
-                self.stream.write(("," if self._written else "") + "\n    " + json.dumps(conflict.as_dict(),
-                                                                                       ensure_ascii=False))
-                self._written += 1
-        elif len(self.first) < TABLE_ROWS:
+        """Receive one tile's conflicts (formatted here; workers send :func:`format_conflicts` text instead)."""
+        if self.fmt == "table":
             self.first += conflicts[:TABLE_ROWS - len(self.first)]
+        elif conflicts:
+            self.add_text(format_conflicts(conflicts, self.fmt))
 
     def finish(self, result) -> str:
         """Close the JSON document; the terminal table for ``table``."""

@@ -443,7 +443,7 @@ def _validate(arrays: TileArrays, source: str) -> None:
 
 
 def read_region(manifest: CityManifest, region: tuple[float, float, float, float], root_zone_radius,
-                tiles: list[TileEntry] | None = None, preloaded: dict | None = None) -> TileArrays:
+                tiles: list[TileEntry] | None = None, read=read_tile) -> TileArrays:
     """Every line and tree that reaches into ``region``, from every tile that can hold one.
 
     Parameters
@@ -454,8 +454,8 @@ def read_region(manifest: CityManifest, region: tuple[float, float, float, float
         The root zone model of the norms in use (a tree reaches as far as its root zone).
     tiles : list of TileEntry, optional
         Only these tiles (default: all).
-    preloaded : dict file -> TileArrays, optional
-        Tiles already read.
+    read : callable (manifest, TileEntry) -> TileArrays
+        How to read a tile (default :func:`read_tile`; a worker passes its cache).
 
     Returns
     -------
@@ -469,8 +469,7 @@ def read_region(manifest: CityManifest, region: tuple[float, float, float, float
         bx0, by0, bx1, by1 = tile.bbox
         if bx0 - reach > x1 or bx1 + reach < x0 or by0 - reach > y1 or by1 + reach < y0:
             continue
-        arrays = preloaded.get(tile.file) if preloaded is not None else None
-        arrays = arrays if arrays is not None else read_tile(manifest, tile)
+        arrays = read(manifest, tile)
         extent = arrays.line_extents()
         keep = (extent[:, 0] <= x1) & (extent[:, 2] >= x0) & (extent[:, 1] <= y1) & (extent[:, 3] >= y0)
         radius = root_zone_radius(arrays.tree_crown, arrays.tree_dbh)

@@ -142,7 +142,7 @@ def _check_city(folder, fmt, output, norm_files, quiet, rule_ids, workers, dask_
             result = check_city(folder, norm_files, rule_ids=rule_ids, workers=workers, dask=dask_address,
                                 single_pass=single_pass, progress=progress,
                                 on_conflicts=report.add if fmt == "table" else None,
-                                report=report.worker_format, on_text=report.add_text)
+                                report=fmt, on_text=report.add_text)
         text = report.finish(result)
     if not quiet:
         from vkls.city.report import throughput_line

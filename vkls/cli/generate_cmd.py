@@ -53,11 +53,12 @@ def generate_city_command(km, folder, seed, vkls_share, conflict_share, tile_siz
     when written; 2 for bad input.
     """
     from vkls.city.generate import generate_city
+    from vkls.cli.progress import progress_reporter
     from vkls.errors import InputError
 
     clock = time.perf_counter()
     try:
-        with _ProgressLine(quiet) as progress:
+        with progress_reporter("generating", "segments", quiet) as progress:
             manifest = generate_city(folder, km, seed=seed, vkls_share=vkls_share, conflict_share=conflict_share,
                                      tile_size=tile_size, accuracy=accuracy, force=force, progress=progress)
     except InputError as error:  # name the option, not the parameter
@@ -76,46 +77,3 @@ def summary_line(folder: str, manifest, seconds: float) -> str:
     return (f"{folder}: {summary.get('km_street', 0):,.1f} km of street, {cables:,.1f} km of cables and pipes, "
             f"{manifest.n_segments:,} segments, {manifest.n_lines:,} lines, {manifest.n_trees:,} trees in "
             f"{len(manifest.tiles):,} tile(s), {seconds:.1f} s ({rate / 1e3:,.0f}k segments/s)")
-
-
-class _ProgressLine:
-    """A rich progress line on stderr (terminals only): tiles done, segments, rate, time left."""
-
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
-        self.bar = None
-
-    def __enter__(self):
-        if self.quiet:
-            return None
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        console = Console(stderr=True)
-        if not console.is_terminal:
-            return None
-        self.bar = Progress(TextColumn("tiles"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("{task.fields[segments]:,} segments, {task.fields[rate]}"),
-                            TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(), console=console,
-                            transient=True)
-        self.bar.start()
-        self.task = self.bar.add_task("generate", total=None, segments=0, rate="")
-        self.clock = time.perf_counter()
-        return self.update
-
-    def update(self, done: int, total: int, segments: int) -> None:
-        elapsed = max(time.perf_counter() - self.clock, 1e-9)
-        self.bar.update(self.task, completed=done, total=total, segments=segments,
-                        rate=f"{segments / elapsed / 1e3:,.0f}k/s")
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.stop()
-        return False

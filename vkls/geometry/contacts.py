@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
 #: Pairs farther apart than the sum of their margins (surface to surface, metres) cannot be
 #: flagged by any rule and are dropped; this slack keeps pairs at exactly that distance.
 NEAR_SLACK = 1e-9
@@ -39,7 +38,9 @@ class Contacts:
         Radii belonging to the witnesses (capsule radius; 0 for boxes and cylinders).
     lateral_horizontal, lateral_vertical : (p,) float64, metres
         Horizontal and vertical length of the witness-to-witness vector without its part
-        along the first capsule (see :func:`lateral_separation`).
+        along the first capsule: two parallel chains offset along the route (segment k against
+        segment k + 2) are thus still seen side by side or stacked (see
+        :func:`vkls.geometry.kernels.near_contacts`).
     """
 
     pairs: np.ndarray
@@ -86,24 +87,3 @@ def find_contacts(scene, margin: np.ndarray, seconds: dict | None = None) -> Con
     return Contacts(pairs=pairs, distance=distance, witness_i=witness_i, witness_j=witness_j, abs_cos=abs_cos,
                     radius_i=radius[pairs[:, 0]], radius_j=radius[pairs[:, 1]], lateral_horizontal=horizontal,
                     lateral_vertical=vertical)
-
-
-def lateral_separation(scene, pairs: np.ndarray, witness_i: np.ndarray, witness_j: np.ndarray):
-    """Horizontal and vertical length of the witness vector without its part along capsule i.
-
-    Two parallel chains offset along the route (segment k against segment k + 2) are thus
-    still seen side by side or stacked, whatever their offset along the route.
-
-    Returns
-    -------
-    horizontal, vertical : (p,) float64, metres
-    """
-    delta = witness_j - witness_i
-    if scene.n_capsules:
-        first = np.minimum(pairs[:, 0], scene.n_capsules - 1)
-        direction = scene.cap_b[first] - scene.cap_a[first]
-        length = np.linalg.norm(direction, axis=1)
-        unit = np.divide(direction, length[:, None], out=np.zeros_like(direction), where=length[:, None] > 0)
-        unit[pairs[:, 0] >= scene.n_capsules] = 0.0
-        delta = delta - np.einsum("ij,ij->i", delta, unit)[:, None] * unit
-    return np.hypot(delta[:, 0], delta[:, 1]), np.abs(delta[:, 2])

@@ -1269,12 +1269,12 @@ def _grid_cell_size(lo, hi):
         for k in range(3):
             e = max(e, hi[i, k] - lo[i, k])
         ext[u] = e
-    med = np.quantile(ext, CELL_QUANTILE)
-    if not med > 0.0:
-        med = ext.max()
-    if not med > 0.0:
-        med = 1.0
-    s0 = math.ldexp(1.0, int(math.ceil(math.log2(med))))
+    typical = np.quantile(ext, CELL_QUANTILE)
+    if not typical > 0.0:
+        typical = ext.max()
+    if not typical > 0.0:
+        typical = 1.0
+    s0 = math.ldexp(1.0, int(math.ceil(math.log2(typical))))
     span = 0.0
     for k in range(3):
         span = max(span, chunk_max[:, k].max() - chunk_min[:, k].min())
@@ -1878,7 +1878,8 @@ def _gather_contacts(rows, pairs, distance, wi, wj, abs_cos, cap_a, cap_b, n_cap
 
 def near_contacts(pairs, distance, witness_i, witness_j, abs_cos, margin, cap_a, cap_b, slack=0.0):
     """The pairs within the sum of their margins, with their separation split into a horizontal
-    and a vertical part (see :func:`vkls.geometry.contacts.lateral_separation`).
+    and a vertical part: the witness-to-witness vector without its part along the first
+    primitive's axis (where that primitive is a capsule of non-zero length).
 
     Parameters
     ----------
