@@ -66,56 +66,88 @@ def run_step(scene: Scene) -> float:
     return float(min(50.0, np.linalg.norm(scene.cap_b - scene.cap_a, axis=1).max()))
 
 
-def broad_phase_margins(scene: Scene, norms: Norms, rules: list) -> np.ndarray:
+def rule_reach(norms: Norms, rules: list) -> np.ndarray:
+    """(K, K) float64, metres: per pair of kind codes, the largest surface distance at which any of
+    ``rules`` could flag two objects (NaN: no rule judges that pair of kinds)."""
+    from vkls.rules.base import no_reach
+
+    return np.fmax.reduce([no_reach()] + [rule.reach(norms) for rule in rules])
+
+
+def broad_phase_margins(scene: Scene, reach: np.ndarray) -> np.ndarray:
     """(objects,) each object's share of the distance any rule may require, plus its position uncertainty.
 
-    For any pair, margin_a + margin_b >= required_ab + the pair's possible displacement, so
+    For any pair, margin_a + margin_b >= reach_ab + the pair's possible displacement, so
     the broad phase never misses a pair that a rule could flag, certain or possible.
 
-    Rules that state their requirement per pair of kinds (``reach``) share it unevenly: the
-    kinds with few objects in the scene take the whole distance, so that the many cables
-    of the common kinds are enlarged only by what they need among themselves (see
-    :func:`kind_margins`). Other rules give their own per-object margins.
+    The reach is shared unevenly: the kinds with few segments in the scene take the whole
+    distance, so that the many segments of the common kinds are enlarged only by what they
+    need among themselves (see :func:`kind_margins`).
+
+    Parameters
+    ----------
+    scene : Scene
+    reach : (K, K) float64, metres
+        From :func:`rule_reach`.
     """
     if not scene.objects:
         return np.zeros(0)
-    with_reach = [rule for rule in rules if hasattr(rule, "reach")]
-    parts = [rule.margins(scene, norms) for rule in rules if not hasattr(rule, "reach")]
-    if with_reach:
-        reach = np.nan_to_num(np.fmax.reduce([rule.reach(norms) for rule in with_reach]), nan=0.0)
-        counts = np.bincount(scene.object_kind, minlength=len(reach)).astype(np.float64)
-        parts.append(kind_margins(reach, counts)[scene.object_kind])
-    return np.max(parts, axis=0) + np.hypot(scene.object_accuracy_xy, scene.object_accuracy_z)
+    segments = np.bincount(scene.object_kind[scene.primitive_object], minlength=len(reach)).astype(np.float64)
+    margins = kind_margins(np.nan_to_num(reach, nan=0.0), segments)[scene.object_kind]
+    return margins + position_spread(scene)
+
+
+def position_spread(scene: Scene) -> np.ndarray:
+    """(objects,) how far each object may lie from its drawn position, metres: hypot(accuracy xy, z)."""
+    return np.hypot(scene.object_accuracy_xy, scene.object_accuracy_z)
+
+
+def scene_contacts(scene: Scene, norms: Norms, rules: list, seconds: dict | None = None) -> Contacts:
+    """Every primitive pair within the reach of some rule (broad phase + narrow phase + reach filter)."""
+    reach = rule_reach(norms, rules)
+    return find_contacts(scene, broad_phase_margins(scene, reach)[scene.primitive_object], seconds,
+                         reach=reach, spread=position_spread(scene)[scene.primitive_object])
 
 
 def kind_margins(reach: np.ndarray, counts: np.ndarray, rare_share: float = 0.05) -> np.ndarray:
     """Margins per kind with ``m_i + m_j >= reach_ij`` for every pair, small for the common kinds.
 
-    Kinds with at most ``rare_share`` of the objects take their whole largest distance;
-    then, from the most common kind down, each kind keeps only what its pairs still need
-    (``max_j reach_kj - m_j``, and half its distance to its own kind).
+    Kinds with at most ``rare_share`` of the segments go first, the rarest first: each takes
+    the whole distance to the kinds not yet given a margin and what is left of it
+    (``reach_kj - m_j``) to those already given one. Then, from the most common kind down,
+    each kind keeps only what its pairs still need (``max_j reach_kj - m_j``, and half its
+    distance to its own kind). So a tree, rarer than any cable, carries the whole trunk
+    distance, and a rare cable (medium voltage) only its clearance to the common cables.
 
     Parameters
     ----------
     reach : (K, K) float64, metres, symmetric, >= 0
     counts : (K,) float64
-        Objects per kind (weights; any non-negative numbers).
+        Segments (primitives) per kind (weights; any non-negative numbers).
 
     Returns
     -------
     (K,) float64, metres
     """
-    margins = reach.max(axis=1) / 2
-    total = counts.sum()
-    rare = counts <= rare_share * total
-    margins[rare] = reach[rare].max(axis=1, initial=0.0)
+    size = len(reach)
+    margins = reach.max(axis=1, initial=0.0) / 2
+    rare = counts <= rare_share * counts.sum()
+    given = np.zeros(size, dtype=bool)
+    for k in np.argsort(counts, kind="stable"):
+        if not rare[k]:
+            continue
+        open_ = ~given
+        open_[k] = False
+        margins[k] = max(reach[k, k] / 2, float(reach[k, open_].max(initial=0.0)),
+                         float((reach[k, given] - margins[given]).max(initial=0.0)))
+        given[k] = True
     for k in np.argsort(-counts, kind="stable"):
         if rare[k]:
             continue
-        others = np.delete(np.arange(len(reach)), k)
+        others = np.delete(np.arange(size), k)
         margins[k] = max(reach[k, k] / 2, float((reach[k, others] - margins[others]).max(initial=0.0)))
     if not (margins[:, None] + margins[None, :] >= reach - 1e-12).all():  # cannot happen; keep the plain share
-        return reach.max(axis=1) / 2
+        return reach.max(axis=1, initial=0.0) / 2
     return margins
 
 
@@ -182,7 +214,7 @@ def check_street(street, norms: Norms, seconds: dict | None = None, rules: list 
     seconds["scene"] = time.perf_counter() - clock
     rules = default_rules() if rules is None else rules
     clock = time.perf_counter()
-    contacts = find_contacts(scene, broad_phase_margins(scene, norms, rules)[scene.primitive_object])
+    contacts = scene_contacts(scene, norms, rules)
     seconds["engine"] = time.perf_counter() - clock
     clock = time.perf_counter()
     join_gap = RUN_JOIN_FACTOR * run_step(scene)

@@ -49,7 +49,8 @@ def test_near_contacts_equals_the_numpy_reference(seed):
     pairs = np.vstack([pairs, [[n - 1, n + 3], [2, n + 7]]])  # rows whose second primitive is not a capsule
     distance, cos = np.append(distance, [0.1, 5.0]), np.append(cos, [0.0, 0.0])
     wi, wj = np.vstack([wi, cap_a[[n - 1, 2]]]), np.vstack([wj, cap_a[[n - 1, 2]] + 0.05])
-    kept = kernels.near_contacts(pairs, distance, wi, wj, cos, margin, cap_a, cap_b, 1e-9)
+    kept = kernels.near_contacts(pairs, distance, wi, wj, cos, np.zeros(n + boxes, np.int64), np.zeros((1, 1)),
+                                 margin, cap_a, cap_b, 1e-9)
     near = distance <= margin[pairs[:, 0]] + margin[pairs[:, 1]] + 1e-9
     assert 0 < near.sum() < len(near)
     horizontal, vertical = lateral_separation(_Capsules(cap_a, cap_b), pairs[near], wi[near], wj[near])
@@ -78,3 +79,19 @@ def test_run_starts_joins_hits_within_the_gap_and_splits_pairs():
     # pair 1: [0, 2] then a jump past 2 + 1.5 -> new run at 5.0; pair 2: two runs far apart
     np.testing.assert_array_equal(kernels.run_starts(new_pair, start, end, 1.5), [0, 2, 4, 5])
     np.testing.assert_array_equal(kernels.run_starts(new_pair, start, end, 3.0), [0, 4, 5])
+
+
+def test_near_contacts_keeps_the_pairs_within_the_reach_of_their_kinds():
+    """The limit per pair of kinds: a NaN limit drops the pair, the spread widens the limit."""
+    cap_a = np.array([[0.0, 0, 0], [0, 0.3, 0], [0, 0.6, 0], [0, 5, 0]])
+    cap_b = cap_a + [4.0, 0, 0]
+    pairs = np.array([[0, 1], [0, 2], [1, 2], [0, 3]])
+    distance = np.array([0.3, 0.6, 0.3, 5.0])
+    wi, wj = cap_a[pairs[:, 0]], cap_a[pairs[:, 1]]
+    kind = np.array([0, 1, 1, 0])
+    limit = np.array([[0.5, 0.35], [0.35, np.nan]])
+    spread = np.array([0.0, 0.0, 0.3, 0.0])
+    kept = kernels.near_contacts(pairs, distance, wi, wj, np.ones(4), kind, limit, spread, cap_a, cap_b, 1e-9)
+    # (0, 1): 0.3 <= 0.35; (0, 2): 0.6 <= 0.35 + 0.3; (1, 2): kinds 1-1 never; (0, 3): 5 > 0.5
+    np.testing.assert_array_equal(kept[0], [[0, 1], [0, 2]])
+    np.testing.assert_array_equal(kept[1], [0.3, 0.6])

@@ -7,10 +7,12 @@ Why tiled results equal one pass over the whole city:
   a one-object finding (cover depth) by the tile that stores its object. So every run of
   hits of a pair lies in one tile and is grouped, numbered and given its id there.
 - *Halo.* A tile reads every object that reaches within ``halo`` of the objects it owns,
-  with ``halo`` twice the largest broad-phase margin any object of the city can have
-  (half the largest distance any rule requires, plus the position uncertainty): a rule can
-  flag a pair only if its surface distance is at most the sum of the two margins, so the
-  other object of every owned pair is read whole.
+  with ``halo`` the largest distance any rule requires (its reach) plus twice the largest
+  position uncertainty plus the largest diameter: a rule can flag a pair only if its
+  surface distance is at most the reach for its two kinds plus their uncertainties, so
+  the other object of every owned pair is read whole. Which pairs are kept does not
+  depend on the tile: the broad-phase margins may differ from tile to tile, the reach
+  filter after the narrow phase does not.
 - *Same numbers.* Every scene subtracts the store's one origin and numbers objects in
   global order, and the kernels compute a pair's geometry in a canonical order, so a
   pair's distance, witness and chainage are bit-identical in any tile.
@@ -30,7 +32,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from vkls.city.store import LINE_KINDS, CityManifest, TileArrays, read_manifest, read_region, read_tile
+from vkls.city.store import CityManifest, TileArrays, read_manifest, read_region, read_tile
 from vkls.rules import select_rules
 
 #: Stages of a tile's work, for the report of where the time goes.
@@ -164,37 +166,21 @@ class CityResult:
 
 
 def halo_width(manifest: CityManifest, norms, rules: list) -> float:
-    """Twice the largest broad-phase margin any object of the city can have, metres.
+    """How far around the objects a tile owns it must read, metres.
 
-    Measured on a probe scene holding a line of every network kind with the store's largest
-    position uncertainty and a tree of every size class, with and without root barrier.
+    A rule flags a pair only within its reach plus both position uncertainties, surface to
+    surface; between the axes that is at most one diameter more (two radii). So the halo is
+    the largest reach of the rules + twice the store's largest position uncertainty + its
+    largest line diameter.
     """
-    from vkls.geometry.array_scene import build_array_scene
-    from vkls.pipeline import broad_phase_margins
+    from vkls.city.store import largest_diameter
+    from vkls.pipeline import rule_reach
 
-    probe = _probe(manifest, norms)
-    scene = build_array_scene(probe, norms, manifest.origin)
-    margins = broad_phase_margins(scene, norms, rules)
-    return 2.0 * float(margins.max(initial=0.0)) + 1e-6
-
-
-def _probe(manifest: CityManifest, norms) -> TileArrays:
+    reach = rule_reach(norms, rules)
+    largest_reach = float(np.nanmax(reach)) if np.isfinite(reach).any() else 0.0
     accuracy_xy = max((t.accuracy_xy_max for t in manifest.tiles), default=0.0)
     accuracy_z = max((t.accuracy_z_max for t in manifest.tiles), default=0.0)
-    kinds = np.arange(len(LINE_KINDS), dtype=np.int8)
-    classes = np.repeat(np.array(["1a", "1b", "2", "3"]), 2)
-    n, t = len(kinds), len(classes)
-    xy = np.array(manifest.origin, dtype=np.float64) + 10.0
-    return TileArrays(
-        line_index=np.arange(n, dtype=np.int64), line_name=np.array([f"probe{k}" for k in range(n)]),
-        line_kind=kinds, line_role=np.zeros(n, np.int8), line_group=np.arange(n, dtype=np.int64),
-        line_diameter=np.full(n, 0.1), line_accuracy=np.tile([accuracy_xy, accuracy_z], (n, 1)),
-        line_start=np.arange(0, 2 * n + 1, 2, dtype=np.int64),
-        xyz=np.tile(np.r_[xy, 1.0], (2 * n, 1)) + np.tile([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]], (n, 1)),
-        tree_index=np.arange(n, n + t, dtype=np.int64), tree_name=np.array([f"probe-tree{k}" for k in range(t)]),
-        tree_xy=np.tile(xy, (t, 1)), tree_class=classes, tree_dbh=np.full(t, 0.3), tree_crown=np.full(t, 3.0),
-        tree_barrier=np.tile([False, True], t // 2),
-    )
+    return largest_reach + 2.0 * float(np.hypot(accuracy_xy, accuracy_z)) + largest_diameter(manifest) + 1e-6
 
 
 def plan(manifest: CityManifest, norms, rules: list, norm_files=(), rule_ids=None, single_pass: bool = False,
@@ -262,8 +248,7 @@ def check_tile(job: TileJob) -> TileOutcome:
     """Check the objects one tile owns against everything near them (see the module docs)."""
     from vkls.conflicts import RUN_JOIN_FACTOR, group_hits
     from vkls.geometry.array_scene import build_array_scene, root_zone_radius
-    from vkls.geometry.contacts import find_contacts
-    from vkls.pipeline import broad_phase_margins, drop_superseded
+    from vkls.pipeline import drop_superseded, scene_contacts
     from vkls.rules.loader import load_norms
 
     if job.threads:
@@ -293,7 +278,7 @@ def check_tile(job: TileJob) -> TileOutcome:
     owned = np.concatenate([owned_lines, np.repeat(owned_trees, 2)])
     seconds["scene"] = time.perf_counter() - clock
 
-    contacts = find_contacts(scene, broad_phase_margins(scene, norms, rules)[scene.primitive_object], seconds)
+    contacts = scene_contacts(scene, norms, rules, seconds)
 
     clock = time.perf_counter()
     hits = {rule.id: _rows(rule.evaluate(scene, contacts, norms), owned) for rule in rules}

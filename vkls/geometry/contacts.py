@@ -5,8 +5,9 @@ distance any rule could require for it) and returns the overlapping pairs of dif
 groups; it never misses a pair within the required distance (see
 :func:`vkls.geometry.kernels.candidate_pairs`). The narrow phase computes the exact
 surface distance and witness points of each candidate pair, and keeps the pairs whose
-surface distance is within the sum of their margins (the box test lets through pairs that
-are near only diagonally; no rule can flag those).
+surface distance is within the reach of some rule for their two kinds, plus their position
+uncertainty (the box test lets through pairs that are near only diagonally, and pairs of
+kinds that the enlarged margins of the rarer kinds bring together; no rule can flag those).
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ class Contacts:
     lateral_vertical: np.ndarray
 
 
-def find_contacts(scene, margin: np.ndarray, seconds: dict | None = None) -> Contacts:
+def find_contacts(scene, margin: np.ndarray, seconds: dict | None = None, reach: np.ndarray | None = None,
+                  spread: np.ndarray | None = None) -> Contacts:
     """Broad phase + narrow phase over a scene.
 
     Parameters
@@ -64,6 +66,11 @@ def find_contacts(scene, margin: np.ndarray, seconds: dict | None = None) -> Con
         Per primitive, in the numbering [capsules | boxes | cylinders].
     seconds : dict, optional
         Receives the time of the ``broad`` and ``narrow`` phases (seconds, added to what is there).
+    reach : (K, K) float64, metres, optional
+        Keep only the pairs within ``reach[kind_i, kind_j] + spread_i + spread_j`` (NaN: drop
+        the pair); without it, the pairs within the sum of their margins.
+    spread : (n + m + c,) float64, metres, optional
+        Per primitive, with ``reach``: its position uncertainty (default 0).
     """
     import time
 
@@ -78,8 +85,13 @@ def find_contacts(scene, margin: np.ndarray, seconds: dict | None = None) -> Con
     pairs = kernels.candidate_pairs(lo, hi, group)
     broad = time.perf_counter()
     distance, witness_i, witness_j, abs_cos = kernels.pair_geometry(pairs, *arrays)
+    if reach is None:
+        kind, limit, spread = np.zeros(len(margin), np.int64), np.zeros((1, 1)), margin
+    else:
+        kind, limit = scene.object_kind[scene.primitive_object], reach
+        spread = np.zeros(len(margin)) if spread is None else spread
     pairs, distance, witness_i, witness_j, abs_cos, horizontal, vertical = kernels.near_contacts(
-        pairs, distance, witness_i, witness_j, abs_cos, margin, scene.cap_a, scene.cap_b, NEAR_SLACK)
+        pairs, distance, witness_i, witness_j, abs_cos, kind, limit, spread, scene.cap_a, scene.cap_b, NEAR_SLACK)
     radius = np.concatenate([scene.cap_r, np.zeros(scene.n_boxes + scene.n_cylinders)])
     if seconds is not None:
         seconds["broad"] = seconds.get("broad", 0.0) + broad - clock

@@ -1827,11 +1827,12 @@ def run_starts(new_pair, start, end, gap):
 
 
 @njit(cache=True, parallel=True)
-def _near_mask(pairs, distance, margin, slack):
+def _near_mask(pairs, distance, kind, limit, spread, slack):
     n = pairs.shape[0]
     keep = np.empty(n, dtype=np.bool_)
     for p in prange(n):
-        keep[p] = distance[p] <= margin[pairs[p, 0]] + margin[pairs[p, 1]] + slack
+        i, j = pairs[p, 0], pairs[p, 1]
+        keep[p] = distance[p] <= limit[kind[i], kind[j]] + spread[i] + spread[j] + slack  # NaN limit: never
     return keep
 
 
@@ -1876,21 +1877,29 @@ def _gather_contacts(rows, pairs, distance, wi, wj, abs_cos, cap_a, cap_b, n_cap
     return out_pairs, out_d, out_wi, out_wj, out_cos, horizontal, vertical
 
 
-def near_contacts(pairs, distance, witness_i, witness_j, abs_cos, margin, cap_a, cap_b, slack=0.0):
-    """The pairs within the sum of their margins, with their separation split into a horizontal
+def near_contacts(pairs, distance, witness_i, witness_j, abs_cos, kind, limit, spread, cap_a, cap_b, slack=0.0):
+    """The pairs within their limit distance, with their separation split into a horizontal
     and a vertical part: the witness-to-witness vector without its part along the first
     primitive's axis (where that primitive is a capsule of non-zero length).
+
+    A pair ``(i, j)`` is kept when ``distance <= limit[kind[i], kind[j]] + spread[i] + spread[j]
+    + slack``; a NaN limit drops it. With one kind, a zero limit and the margins as spread,
+    this keeps the pairs within the sum of their margins.
 
     Parameters
     ----------
     pairs : (p, 2) int64; distance : (p,); witness_i, witness_j : (p, 3); abs_cos : (p,)
         The output of :func:`pair_geometry`.
-    margin : (N,) float64, metres
-        Per primitive.
+    kind : (N,) int64
+        Per primitive, a row/column of ``limit``.
+    limit : (K, K) float64, metres
+        Largest distance kept per pair of kinds (NaN: none).
+    spread : (N,) float64, metres
+        Per primitive, added to the limit (position uncertainty, or a margin).
     cap_a, cap_b : (n, 3) float64
         Capsule axes (primitives below ``n`` are capsules).
     slack : float, metres
-        Added to the margin sum.
+        Added to every limit.
 
     Returns
     -------
@@ -1898,8 +1907,10 @@ def near_contacts(pairs, distance, witness_i, witness_j, abs_cos, margin, cap_a,
     horizontal, vertical : (k,) float64, metres
     """
     pairs = _i64(pairs, (None, 2), "pairs")
-    margin = np.ascontiguousarray(margin, dtype=np.float64)
+    kind = np.ascontiguousarray(kind, dtype=np.int64)
+    limit = np.ascontiguousarray(np.atleast_2d(limit), dtype=np.float64)
+    spread = np.ascontiguousarray(spread, dtype=np.float64)
     cap_a, cap_b = np.ascontiguousarray(cap_a, np.float64), np.ascontiguousarray(cap_b, np.float64)
-    keep = _near_mask(pairs, distance, margin, float(slack))
+    keep = _near_mask(pairs, distance, kind, limit, spread, float(slack))
     rows = np.flatnonzero(keep)
     return _gather_contacts(rows, pairs, distance, witness_i, witness_j, abs_cos, cap_a, cap_b, cap_a.shape[0])

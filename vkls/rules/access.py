@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vkls.rules.base import Hits, make_hits
+from vkls.rules.base import Hits, make_hits, no_reach
 from vkls.rules.section_geometry import circle_rect_distance, main_object_index, rect_overlap, section_point
 from vkls.rules.text import metres, provenance
 
@@ -29,8 +29,8 @@ class AccessRule:
     title = "Access: networks to expose when digging down to a network; trench room beside a VKLS rack"
     supersedes: tuple[str, ...] = ()
 
-    def margins(self, scene, norms) -> np.ndarray:
-        return np.zeros(len(scene.objects))
+    def reach(self, norms) -> np.ndarray:
+        return no_reach()
 
     def trenches(self, scene, norms) -> dict[str, list[tuple[float, float, float, float]]]:
         """Network id -> section rectangles (offset_min, offset_max, depth_min, depth_max) dug to reach it."""

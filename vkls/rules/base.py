@@ -2,10 +2,11 @@
 
 A rule is a small object with an ``id``, a ``title`` and three methods:
 
-- ``margins(scene, norms) -> (objects,) float``: half the largest distance the rule
-  could require for any pair involving each object. The broad phase enlarges every
-  primitive by the largest margin over all rules plus its position uncertainty, so it
-  never misses a pair a rule could flag (for any pair, margin_a + margin_b >= required_ab).
+- ``reach(norms) -> (K, K) float``: per pair of kind codes, the largest surface distance
+  at which the rule could flag two objects (NaN: it never pairs those kinds; all NaN for
+  rules that judge objects one by one). The broad phase gives every primitive a margin
+  with ``margin_a + margin_b >= reach_ab`` plus their position uncertainty, and keeps only
+  the pairs within the reach of some rule, so it never misses a pair a rule could flag.
 - ``evaluate(scene, contacts, norms) -> Hits``: every violation, one row per primitive
   pair, per object or per pair of objects (``object_b = -1`` for one-object rules such
   as cover depth or bend radius).
@@ -137,11 +138,27 @@ class Rule(Protocol):
     title: str
     supersedes: tuple[str, ...]
 
-    def margins(self, scene, norms) -> np.ndarray: ...
+    def reach(self, norms) -> np.ndarray: ...
 
     def evaluate(self, scene, contacts, norms) -> Hits: ...
 
     def explain(self, conflict) -> str: ...
+
+
+def no_reach() -> np.ndarray:
+    """(K, K) all NaN: the reach of a rule that never judges a pair of objects."""
+    from vkls.geometry.scene import KIND_NAMES
+
+    return np.full((len(KIND_NAMES), len(KIND_NAMES)), np.nan)
+
+
+def kind_pair_reach(rows, columns, distance: float) -> np.ndarray:
+    """(K, K) ``distance`` between the kind codes ``rows`` and ``columns`` (both ways), NaN elsewhere."""
+    reach = no_reach()
+    rows, columns = np.atleast_1d(rows), np.atleast_1d(columns)
+    reach[np.ix_(rows, columns)] = distance
+    reach[np.ix_(columns, rows)] = distance
+    return reach
 
 
 def might_violate(excess: np.ndarray, uncertainty: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ import numpy as np
 
 from vkls.geometry.scene import KIND_CODE, KIND_NAMES
 from vkls.model import NetworkKind
-from vkls.rules.base import Hits, make_hits, might_violate
+from vkls.rules.base import Hits, make_hits, might_violate, no_reach
 from vkls.rules.text import at_chainage, metres, provenance
 
 #: Turns smaller than this (radians) are straight: the allowed radius is then beyond any
@@ -88,8 +88,8 @@ class BendRadiusRule:
     title = "Bend radius at every vertex against the minimum (multiple of the outer diameter)"
     supersedes: tuple[str, ...] = ()
 
-    def margins(self, scene, norms) -> np.ndarray:
-        return np.zeros(len(scene.objects))
+    def reach(self, norms) -> np.ndarray:
+        return no_reach()
 
     def evaluate(self, scene, contacts, norms) -> Hits:
         if not scene.has_section:  # a map's lines are 2D drawings: their corners are not bends in the ground

@@ -72,11 +72,6 @@ class ClearanceRule:
         parallel, crossing, _, _ = self._matrices(norms)
         return np.fmax(parallel, crossing)
 
-    def margins(self, scene, norms) -> np.ndarray:
-        parallel, crossing, _, _ = self._matrices(norms)
-        worst = np.nan_to_num(np.nanmax(np.fmax(parallel, crossing), axis=1, initial=0.0), nan=0.0)
-        return worst[scene.object_kind] / 2
-
     def evaluate(self, scene, contacts, norms) -> Hits:
         parallel, crossing, entry_index, entries = self._matrices(norms)
         objects = scene.primitive_object

@@ -15,7 +15,7 @@ import numpy as np
 
 from vkls.geometry.scene import KIND_CODE, KIND_NAMES, object_column
 from vkls.model import NetworkKind
-from vkls.rules.base import Hits, make_hits, might_violate
+from vkls.rules.base import Hits, make_hits, might_violate, no_reach
 from vkls.rules.text import at_chainage, metres, provenance
 
 
@@ -64,8 +64,8 @@ class CoverDepthRule:
     supersedes: tuple[str, ...] = ()
     key_min, key_max, measure = "cover_min", "cover_max", "cover"
 
-    def margins(self, scene, norms) -> np.ndarray:
-        return np.zeros(len(scene.objects))
+    def reach(self, norms) -> np.ndarray:
+        return no_reach()
 
     def _values(self, scene, capsules):
         ground = scene.ground_level

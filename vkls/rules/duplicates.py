@@ -11,9 +11,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from vkls.geometry.scene import IS_NETWORK, KIND_CODE, NETWORK_CODES, object_column
+from vkls.geometry.scene import IS_NETWORK, NETWORK_CODES, object_column
 from vkls.geometry.tolerances import CONTACT_TOLERANCE
-from vkls.rules.base import PARALLEL, Hits, pair_hits
+from vkls.rules.base import PARALLEL, Hits, no_reach, pair_hits
 from vkls.rules.text import at_chainage, metres, provenance
 
 #: |cos| above which two segments count as running the same way for a duplicate (about 2.6 degrees).
@@ -30,12 +30,9 @@ class DuplicateRule:
 
     def reach(self, norms) -> np.ndarray:
         """(K, K) the axis tolerance between two networks of one kind (NaN: never)."""
-        reach = np.full((len(KIND_CODE), len(KIND_CODE)), np.nan)
+        reach = no_reach()
         reach[NETWORK_CODES, NETWORK_CODES] = norms.number("duplicates.axis_tolerance")
         return reach
-
-    def margins(self, scene, norms) -> np.ndarray:
-        return np.full(len(scene.objects), norms.number("duplicates.axis_tolerance") / 2)
 
     def evaluate(self, scene, contacts, norms) -> Hits:
         tolerance = norms.get("duplicates.axis_tolerance")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from vkls.geometry.section import carriageway_span
-from vkls.rules.base import Hits, make_hits
+from vkls.rules.base import Hits, make_hits, no_reach
 from vkls.rules.section_geometry import main_object_index, section_point
 from vkls.rules.text import provenance
 
@@ -26,8 +26,8 @@ class OrderRule:
     title = "Order: NEN 7171 strips from the facade, VKLS levels top to bottom, networks allowed in a rack"
     supersedes: tuple[str, ...] = ()
 
-    def margins(self, scene, norms) -> np.ndarray:
-        return np.zeros(len(scene.objects))
+    def reach(self, norms) -> np.ndarray:
+        return no_reach()
 
     def evaluate(self, scene, contacts, norms) -> Hits:
         if not scene.has_section:  # a map of existing networks has no designed cross-section

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from vkls.geometry.scene import KIND_CODE
-from vkls.model import RESERVATION_KIND
-from vkls.rules.base import NOT_APPLICABLE, Hits, make_hits, might_violate, pair_hits
+from vkls.geometry.scene import KIND_CODE, NETWORK_CODES
+from vkls.model import RESERVATION_KIND, TREE_KIND
+from vkls.rules.base import NOT_APPLICABLE, Hits, kind_pair_reach, make_hits, might_violate, pair_hits
 from vkls.rules.section_geometry import rect_overlap, section_point
 from vkls.rules.loader import NormValue
 from vkls.rules.text import at_chainage
@@ -28,8 +28,9 @@ class ReservationRule:
     title = "Reservations: nothing inside a corridor kept free for a future network"
     supersedes: tuple[str, ...] = ()
 
-    def margins(self, scene, norms) -> np.ndarray:
-        return np.zeros(len(scene.objects))
+    def reach(self, norms) -> np.ndarray:
+        """(K, K) zero between a reservation and the networks and trees: only what lies inside is flagged."""
+        return kind_pair_reach(KIND_CODE[RESERVATION_KIND], np.r_[NETWORK_CODES, KIND_CODE[TREE_KIND]], 0.0)
 
     def evaluate(self, scene, contacts, norms) -> Hits:
         if not scene.has_section or not scene.street.reservations:

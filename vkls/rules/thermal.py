@@ -45,14 +45,6 @@ class ThermalRule:
             reach[i, j] = reach[j, i] = np.fmax(reach[i, j], largest)
         return reach
 
-    def margins(self, scene, norms) -> np.ndarray:
-        worst = np.zeros(len(KIND_NAMES))
-        for entry in norms.thermal.values():
-            largest = max(entry.parallel, entry.crossing, entry.above)
-            for kind in entry.kinds:
-                worst[KIND_CODE[kind]] = max(worst[KIND_CODE[kind]], largest)
-        return worst[scene.object_kind] / 2
-
     def evaluate(self, scene, contacts, norms) -> Hits:
         source_of, entry_index, entries = self._tables(norms)
         if not entries:

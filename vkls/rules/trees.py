@@ -18,7 +18,7 @@ import numpy as np
 
 from vkls.geometry.scene import IS_NETWORK, KIND_CODE, NETWORK_CODES, ROOT_ZONE_KIND, object_column
 from vkls.model import TREE_KIND
-from vkls.rules.base import Hits, might_violate, pair_hits, pair_uncertainty
+from vkls.rules.base import Hits, kind_pair_reach, might_violate, pair_hits, pair_uncertainty
 from vkls.rules.text import at_chainage, metres, provenance
 
 #: The size classes of the norms (trees.classes.<class>).
@@ -68,16 +68,7 @@ class TreeTrunkRule:
         """(K, K) the largest trunk distance of any size class between a tree and a network (NaN: never)."""
         largest = max([norms.number("trees.root_barrier_distance")]
                       + [norms.number(f"trees.classes.{size_class}.trunk_distance") for size_class in TREE_CLASSES])
-        reach = np.full((len(KIND_CODE), len(KIND_CODE)), np.nan)
-        tree = KIND_CODE[TREE_KIND]
-        reach[tree, NETWORK_CODES] = reach[NETWORK_CODES, tree] = largest
-        return reach
-
-    def margins(self, scene, norms) -> np.ndarray:
-        # the whole distance on the tree's side: margin_tree + margin_network >= required for
-        # every tree-network pair, without widening network-network candidates
-        required, _, _ = self._required_per_object(scene, norms)
-        return np.where(np.isfinite(required), required, 0.0)
+        return kind_pair_reach(KIND_CODE[TREE_KIND], NETWORK_CODES, largest)
 
     def evaluate(self, scene, contacts, norms) -> Hits:
         required_of, entry_of, entries = self._required_per_object(scene, norms)
@@ -102,8 +93,9 @@ class RootZoneRule:
     title = "Networks inside a tree's root zone (crown + 1 m or 12 x trunk diameter, to the rootable depth)"
     supersedes: tuple[str, ...] = ()
 
-    def margins(self, scene, norms) -> np.ndarray:
-        return np.zeros(len(scene.objects))
+    def reach(self, norms) -> np.ndarray:
+        """(K, K) zero between a root zone and a network: only a network inside the zone is flagged."""
+        return kind_pair_reach(KIND_CODE[ROOT_ZONE_KIND], NETWORK_CODES, 0.0)
 
     def evaluate(self, scene, contacts, norms) -> Hits:
         applies, zone = _network_and_other(scene, contacts, KIND_CODE[ROOT_ZONE_KIND])

@@ -1,0 +1,41 @@
+"""The broad-phase margins shared out per kind (vkls.pipeline)."""
+
+import numpy as np
+import pytest
+
+from vkls.pipeline import kind_margins, rule_reach
+from vkls.rules import default_rules
+from vkls.rules.loader import load_norms
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_kind_margins_cover_every_pair_of_kinds(seed):
+    rng = np.random.default_rng(seed)
+    size = 9
+    reach = rng.uniform(0, 2.5, (size, size))
+    reach = np.maximum(reach, reach.T) * (rng.random((size, size)) < 0.7)
+    reach = np.maximum(reach, reach.T)
+    counts = rng.integers(0, 1000, size) * (rng.random(size) < 0.8)
+    margins = kind_margins(reach, counts.astype(float))
+    assert (margins >= 0).all()
+    assert (margins[:, None] + margins[None, :] >= reach - 1e-12).all()
+
+
+def test_a_rare_tree_carries_the_trunk_distance_and_a_rare_cable_only_its_clearance():
+    # kinds: two common cables, a rare medium-voltage cable, trees (rarer still)
+    reach = np.array([[0.2, 0.3, 0.5, 2.5],
+                      [0.3, 0.2, 0.2, 2.5],
+                      [0.5, 0.2, 0.2, 2.5],
+                      [2.5, 2.5, 2.5, 0.0]])
+    margins = kind_margins(reach, np.array([5000.0, 4000.0, 100.0, 50.0]))
+    np.testing.assert_allclose(margins, [0.1, 0.2, 0.5, 2.5])
+
+
+def test_rule_reach_is_the_largest_distance_of_any_rule_and_nan_where_none_applies():
+    norms = load_norms(())
+    rules = default_rules()
+    reach = rule_reach(norms, rules)
+    every = np.array([rule.reach(norms) for rule in rules])
+    np.testing.assert_array_equal(np.isnan(reach), np.isnan(every).all(axis=0))
+    np.testing.assert_array_equal(np.nan_to_num(reach, nan=-1), np.nan_to_num(np.nanmax(
+        np.where(np.isnan(every), -np.inf, every), axis=0), nan=-1, neginf=-1))
