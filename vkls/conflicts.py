@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -129,34 +129,51 @@ def group_hits(hits: Hits, scene, rule, join_gap: float = 0.0) -> list[Conflict]
                   run_start.tolist(), run_end.tolist(), hits.chainage[worst].tolist(), world.tolist(),
                   _finite_list(hits.horizontal[worst]), _finite_list(hits.vertical[worst]), certain.tolist(),
                   hits.a_above_b[worst].tolist(), index_in_pair.tolist())
-    describe = _describer(scene)
+    described = _describe(scene, np.unique(np.concatenate([hits.object_a[worst], hits.object_b[worst]])))
+    nothing = (None, None, None)
     conflicts = []
     for a, b, regime, entry, required, actual, c0, c1, chainage, (x, y, z), horizontal, vertical, sure, above, \
             index in columns:
-        id_a, kind_a, label_a = describe(a)
-        id_b, kind_b, label_b = describe(b) if b >= 0 else (None, None, None)
+        id_a, kind_a, label_a = described[a]
+        id_b, kind_b, label_b = described[b] if b >= 0 else nothing
         norm = hits.entries[entry]
-        conflict = Conflict(
+        conflict = _conflict(
             id=_stable_id(hits.rule, id_a, id_b or "", index), rule=hits.rule, objects=(id_a, id_b),
             kinds=(kind_a, kind_b), labels=(label_a, label_b), required=required, actual=actual,
             chainage_start=c0, chainage_end=c1, chainage=chainage, x=x, y=y, z=z, regime=REGIME_NAMES[regime],
             horizontal=horizontal, vertical=vertical, status=norm.status, source=norm.source,
             severity=norm.status if sure else "possible", certainty="certain" if sure else "possible",
-            a_above_b=above, norm=norm,
+            a_above_b=above, explanation="", baseline=None, norm=norm,
         )
-        object.__setattr__(conflict, "explanation", rule.explain(conflict))  # made here, frozen from now on
+        conflict.__dict__["explanation"] = rule.explain(conflict)  # made here, frozen from now on
         conflicts.append(conflict)
     return conflicts
 
 
-def _describer(scene):
-    """object index -> (id, kind, label), from the scene's columns where it keeps them."""
+def _conflict(**values) -> Conflict:
+    """A :class:`Conflict` from every one of its fields, without the frozen dataclass's checked
+    ``__init__`` (a city check makes millions)."""
+    if len(values) != len(_CONFLICT_FIELDS):
+        raise TypeError(f"a conflict needs every field: {sorted(set(_CONFLICT_FIELDS) ^ set(values))}")
+    conflict = object.__new__(Conflict)
+    conflict.__dict__.update(values)
+    return conflict
+
+
+_CONFLICT_FIELDS = tuple(f.name for f in fields(Conflict))
+
+
+def _describe(scene, indices: np.ndarray) -> dict:
+    """object index -> (id, kind, label) for ``indices`` (-1 left out), from the scene's columns where it
+    keeps them."""
+    indices = indices[indices >= 0]
     objects = scene.objects
     columns = getattr(objects, "columns", None)
     if columns is None:
-        return lambda k: (objects[k].id, objects[k].kind, objects[k].label)
-    ids, kinds, label = columns["id"], columns["kind"], objects.label
-    return lambda k: (str(ids[k]), str(kinds[k]), label(k))
+        return {k: (objects[k].id, objects[k].kind, objects[k].label) for k in indices.tolist()}
+    label = objects.label
+    return {k: (i, kind, label(k)) for k, i, kind in zip(indices.tolist(), columns["id"][indices].tolist(),
+                                                          columns["kind"][indices].tolist())}
 
 
 def _finite_list(values: np.ndarray) -> list:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import shutil
 import textwrap
 
@@ -41,11 +42,34 @@ def report_csv(result) -> str:
 
 
 def csv_row(conflict) -> list:
-    """One conflict as the values of ``CSV_COLUMNS``."""
-    d = conflict.as_dict()
-    d["object_a"], d["object_b"] = d["objects"]
-    d["kind_a"], d["kind_b"] = d["kinds"]
-    return ["" if d.get(c) is None else d[c] for c in CSV_COLUMNS]
+    """One conflict as the values of ``CSV_COLUMNS`` (the fields of :meth:`Conflict.as_dict`, rounded
+    the same way; empty where that gives None). Written out field by field: a city report makes
+    millions of rows."""
+    c = conflict
+    return [c.id, c.rule, c.objects[0], _text(c.objects[1]), c.kinds[0], _text(c.kinds[1]), c.regime,
+            _number(c.required), _number(c.actual), _number(c.horizontal), _number(c.vertical),
+            _number(c.chainage_start), _number(c.chainage_end), _number(c.chainage_end - c.chainage_start),
+            _number(c.chainage), _number(c.x), _number(c.y), _number(c.z), c.severity, c.certainty, c.status,
+            c.source, _text(c.baseline), c.explanation]
+
+
+def _text(value) -> str:
+    return "" if value is None else value
+
+
+def _number(value) -> str:
+    """The text of ``round(value, REPORT_DECIMALS)`` as in the JSON report; "" for None, NaN and infinities.
+
+    Fixed-point formatting rounds exactly as ``round`` does (both correctly rounded); without its
+    trailing zeros it is the float's shortest text wherever the float spacing is far below a
+    millimetre (below 1e9 m), so ``repr`` is needed only beyond.
+    """
+    if value is None or not math.isfinite(value):
+        return ""
+    if not -1e9 < value < 1e9:
+        return repr(round(float(value), REPORT_DECIMALS))
+    text = f"{value:.{REPORT_DECIMALS}f}".rstrip("0")
+    return text + "0" if text[-1] == "." else text
 
 
 def report_table(result, width: int | None = None) -> str:
