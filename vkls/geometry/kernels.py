@@ -1686,6 +1686,12 @@ def _candidate_pairs_grid(lo, hi, group, n_threads):
 def candidate_pairs(lo, hi, group):
     """Broad phase: all pairs of boxes that overlap and belong to different groups.
 
+    Two algorithms, the same pairs. Boxes spread over a plane at about one size (the
+    segments of a street or a city) go to :mod:`vkls.geometry.plane_grid`: square x-y cells,
+    each box entered in every cell it covers, each pair reported by the cell of its overlap's
+    lower corner. When that grid would need too many entries or cells (one huge box, long
+    diagonal segments), this hierarchical grid takes them.
+
     Algorithm: hierarchical uniform grid (a spatial hash with sorted cell
     keys instead of a hash table). Level-0 cells are cubes of edge ``s0``, the
     power of two just above the 90th percentile of the largest box extents; level ``L`` cells
@@ -1741,7 +1747,13 @@ def candidate_pairs(lo, hi, group):
         if n and not (np.isfinite(lo).all() and np.isfinite(hi).all() and (lo <= hi).all()):
             raise ValueError("candidate_pairs: lo and hi must be finite with lo <= hi")
         return _EMPTY_PAIRS.copy()
-    return _candidate_pairs_grid(lo, hi, group, numba.get_num_threads())
+    from vkls.geometry.plane_grid import plane_pairs
+
+    threads = numba.get_num_threads()
+    raw = plane_pairs(lo, hi, group, threads)
+    if raw is None:
+        return _candidate_pairs_grid(lo, hi, group, threads)
+    return _sort_pairs(raw, n, threads)
 
 
 # --------------------------------------------------------------------------- #
