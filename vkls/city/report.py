@@ -11,13 +11,11 @@ failed or interrupted run leaves no half-written report.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 from vkls import __version__
 from vkls.city.check import STAGES
-from vkls.io.report import CSV_COLUMNS, conflict_table, csv_row
+from vkls.io.report import conflict_table, csv_header, csv_line
 
 #: How many conflicts the terminal table shows (the rest are counted in the summary).
 TABLE_ROWS = 25
@@ -32,7 +30,7 @@ class StreamingReport:
         self.first: list = []
         self._written = 0
         if fmt == "csv":
-            csv.writer(stream, lineterminator="\n").writerow(CSV_COLUMNS)
+            stream.write(csv_header())
         elif fmt == "json":
             stream.write('{\n  "vkls": ' + json.dumps({"version": __version__}) + ',\n  "conflicts": [')
 
@@ -67,9 +65,7 @@ def format_conflicts(conflicts: list, fmt: str) -> str:
     if fmt == "table":
         return ""
     if fmt == "csv":
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows(csv_row(c) for c in conflicts)
-        return buffer.getvalue()
+        return "".join(csv_line(c) for c in conflicts)
     return ",\n    ".join(json.dumps(c.as_dict(), ensure_ascii=False) for c in conflicts)
 
 

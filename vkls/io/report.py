@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import shutil
@@ -32,44 +30,42 @@ def report_json(result) -> str:
 
 
 def report_csv(result) -> str:
-    """One row per conflict, columns ``CSV_COLUMNS``."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for conflict in result.conflicts:
-        writer.writerow(csv_row(conflict))
-    return buffer.getvalue()
+    """One row per conflict, columns ``CSV_COLUMNS`` (see :func:`csv_line`)."""
+    return csv_header() + "".join(csv_line(conflict) for conflict in result.conflicts)
 
 
-def csv_row(conflict) -> list:
-    """One conflict as the values of ``CSV_COLUMNS`` (the fields of :meth:`Conflict.as_dict`, rounded
-    the same way; empty where that gives None). Written out field by field: a city report makes
-    millions of rows."""
-    c = conflict
-    return [c.id, c.rule, c.objects[0], _text(c.objects[1]), c.kinds[0], _text(c.kinds[1]), c.regime,
-            _number(c.required), _number(c.actual), _number(c.horizontal), _number(c.vertical),
-            _number(c.chainage_start), _number(c.chainage_end), _number(c.chainage_end - c.chainage_start),
-            _number(c.chainage), _number(c.x), _number(c.y), _number(c.z), c.severity, c.certainty, c.status,
-            c.source, _text(c.baseline), c.explanation]
+def csv_header() -> str:
+    return ",".join(CSV_COLUMNS) + "\n"
+
+
+def csv_line(conflict) -> str:
+    """One conflict as a CSV line of ``CSV_COLUMNS`` (ending in a newline).
+
+    Numbers are metres with three decimals (millimetres, as in the JSON report), empty where
+    there is none (NaN, None). Text is quoted as :mod:`csv` does by default: only where it
+    holds a comma, a quote or a line break. Written out by hand because a city report has
+    millions of lines and the csv module spends most of its time converting.
+    """
+    c, n, t = conflict, _number, _text
+    return ",".join((
+        t(c.id), t(c.rule), t(c.objects[0]), t(c.objects[1]), t(c.kinds[0]), t(c.kinds[1]), t(c.regime),
+        n(c.required), n(c.actual), n(c.horizontal), n(c.vertical), n(c.chainage_start), n(c.chainage_end),
+        n(c.chainage_end - c.chainage_start), n(c.chainage), n(c.x), n(c.y), n(c.z), t(c.severity),
+        t(c.certainty), t(c.status), t(c.source), t(c.baseline), t(c.explanation))) + "\n"
 
 
 def _text(value) -> str:
-    return "" if value is None else value
+    if not value:
+        return ""
+    if "," in value or '"' in value or "\n" in value or "\r" in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
 
 
 def _number(value) -> str:
-    """The text of ``round(value, REPORT_DECIMALS)`` as in the JSON report; "" for None, NaN and infinities.
-
-    Fixed-point formatting rounds exactly as ``round`` does (both correctly rounded); without its
-    trailing zeros it is the float's shortest text wherever the float spacing is far below a
-    millimetre (below 1e9 m), so ``repr`` is needed only beyond.
-    """
     if value is None or not math.isfinite(value):
         return ""
-    if not -1e9 < value < 1e9:
-        return repr(round(float(value), REPORT_DECIMALS))
-    text = f"{value:.{REPORT_DECIMALS}f}".rstrip("0")
-    return text + "0" if text[-1] == "." else text
+    return f"{value:.{REPORT_DECIMALS}f}"
 
 
 def report_table(result, width: int | None = None) -> str:
