@@ -8,9 +8,9 @@ Why tiled results equal one pass over the whole city:
   hits of a pair lies in one tile and is grouped, numbered and given its id there.
 - *Halo.* A tile reads every object that reaches within ``halo`` of the objects it owns,
   with ``halo`` the largest distance any rule requires (its reach) plus twice the largest
-  position uncertainty plus the largest diameter: a rule can flag a pair only if its
-  surface distance is at most the reach for its two kinds plus their uncertainties, so
-  the other object of every owned pair is read whole. Which pairs are kept does not
+  position uncertainty: a rule can flag a pair only if its surface distance is at most the
+  reach for its two kinds plus their uncertainties, and the extents compared include a
+  line's radius and a tree's root zone, so the other object of every owned pair is read. Which pairs are kept does not
   depend on the tile: the broad-phase margins may differ from tile to tile, the reach
   filter after the narrow phase does not.
 - *Same numbers.* Every scene subtracts the store's one origin and numbers objects in
@@ -169,27 +169,23 @@ def halo_width(manifest: CityManifest, norms, rules: list) -> float:
     """How far around the objects a tile owns it must read, metres.
 
     A rule flags a pair only within its reach plus both position uncertainties, surface to
-    surface; between the axes that is at most one diameter more (two radii). So the halo is
-    the largest reach of the rules + twice the store's largest position uncertainty + its
-    largest line diameter.
+    surface. Line extents include the radius and a tree reaches as far as its root zone, so
+    the extents of the two objects of any flagged pair are at most that far apart: the halo
+    is the largest reach of the rules + twice the store's largest position uncertainty.
     """
-    from vkls.city.store import largest_diameter
     from vkls.pipeline import rule_reach
 
     reach = rule_reach(norms, rules)
     largest_reach = float(np.nanmax(reach)) if np.isfinite(reach).any() else 0.0
     accuracy_xy = max((t.accuracy_xy_max for t in manifest.tiles), default=0.0)
     accuracy_z = max((t.accuracy_z_max for t in manifest.tiles), default=0.0)
-    return largest_reach + 2.0 * float(np.hypot(accuracy_xy, accuracy_z)) + largest_diameter(manifest) + 1e-6
+    return largest_reach + 2.0 * float(np.hypot(accuracy_xy, accuracy_z)) + 1e-6
 
 
 def plan(manifest: CityManifest, norms, rules: list, norm_files=(), rule_ids=None, single_pass: bool = False,
          threads: int = 0) -> tuple[list[TileJob], float]:
     """One job per non-empty tile (or one job for the whole city), and the halo width in metres."""
-    from vkls.geometry.array_scene import root_zone_radius
-
     halo = halo_width(manifest, norms, rules)
-    radius = root_zone_radius(norms)
     common = dict(folder=manifest.folder, norm_files=tuple(norm_files),
                   rule_ids=tuple(rule_ids) if rule_ids else None, threads=threads)
     if single_pass:
@@ -198,11 +194,8 @@ def plan(manifest: CityManifest, norms, rules: list, norm_files=(), rule_ids=Non
     for index, tile in enumerate(manifest.tiles):
         if not (tile.lines or tile.trees):
             continue
-        reach = float(radius(np.array([tile.tree_crown_max]), np.array([tile.tree_dbh_max]))[0]) if tile.trees \
-            else 0.0
         x0, y0, x1, y1 = tile.bbox
-        grow = reach + halo
-        jobs.append(TileJob(tile=index, region=(x0 - grow, y0 - grow, x1 + grow, y1 + grow), **common))
+        jobs.append(TileJob(tile=index, region=(x0 - halo, y0 - halo, x1 + halo, y1 + halo), **common))
     return jobs, halo
 
 

@@ -206,8 +206,6 @@ class TileEntry:
     tree_dbh_max: float = 0.0
     accuracy_xy_max: float = 0.0
     accuracy_z_max: float = 0.0
-    #: Largest line diameter in metres; None in stores written before it was recorded.
-    diameter_max: float | None = None
 
 
 @dataclass(frozen=True)
@@ -272,8 +270,7 @@ def write_tile(folder: str | os.PathLike, ix: int, iy: int, arrays: TileArrays) 
                      tree_crown_max=float(arrays.tree_crown.max(initial=0.0)),
                      tree_dbh_max=float(arrays.tree_dbh.max(initial=0.0)),
                      accuracy_xy_max=float(arrays.line_accuracy[:, 0].max(initial=0.0)),
-                     accuracy_z_max=float(arrays.line_accuracy[:, 1].max(initial=0.0)),
-                     diameter_max=float(arrays.line_diameter.max(initial=0.0)))
+                     accuracy_z_max=float(arrays.line_accuracy[:, 1].max(initial=0.0)))
 
 
 def _bbox(arrays: TileArrays) -> tuple[float, float, float, float]:
@@ -301,8 +298,7 @@ def write_manifest(folder: str | os.PathLike, manifest: CityManifest) -> Path:
                   "bbox = [" + ", ".join(repr(float(v)) for v in tile.bbox) + "]",
                   f"lines = {tile.lines}", f"segments = {tile.segments}", f"trees = {tile.trees}",
                   f"tree_crown_max = {tile.tree_crown_max!r}", f"tree_dbh_max = {tile.tree_dbh_max!r}",
-                  f"accuracy_xy_max = {tile.accuracy_xy_max!r}", f"accuracy_z_max = {tile.accuracy_z_max!r}"]
-        lines += [f"diameter_max = {tile.diameter_max!r}", ""] if tile.diameter_max is not None else [""]
+                  f"accuracy_xy_max = {tile.accuracy_xy_max!r}", f"accuracy_z_max = {tile.accuracy_z_max!r}", ""]
     target = Path(folder) / MANIFEST
     with atomic_write(target) as stream:
         stream.write("\n".join(lines))
@@ -367,8 +363,7 @@ def read_manifest(path: str | os.PathLike) -> CityManifest:
             if not isinstance(value, int) or (key not in ("ix", "iy") and value < 0):
                 raise InputError(f"{key} must be a whole number >= 0", source=source, place=f"{place}.{key}")
         sizes = {key: entry.get(key, 0.0)
-                 for key in ("tree_crown_max", "tree_dbh_max", "accuracy_xy_max", "accuracy_z_max", "diameter_max")
-                 if key in entry or key != "diameter_max"}
+                 for key in ("tree_crown_max", "tree_dbh_max", "accuracy_xy_max", "accuracy_z_max")}
         for key, value in sizes.items():
             if not (isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
                     and value >= 0):
@@ -415,24 +410,6 @@ def read_tile(manifest: CityManifest, tile: TileEntry) -> TileArrays:
     arrays = TileArrays(**columns)
     _validate(arrays, source)
     return arrays
-
-
-def largest_diameter(manifest: CityManifest) -> float:
-    """The largest line diameter in the store, metres (from the manifest; read from the tile files
-    of stores written before the manifest recorded it)."""
-    largest = 0.0
-    for tile in manifest.tiles:
-        if tile.diameter_max is None and tile.lines:
-            source = str(Path(manifest.folder) / tile.file)
-            try:
-                with np.load(source, allow_pickle=False) as data:
-                    diameter = data["line_diameter"]
-            except (KeyError, OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-                raise InputError(f"unreadable tile file ({error})", source=source) from None
-            largest = max(largest, float(np.nanmax(diameter, initial=0.0)))
-        else:
-            largest = max(largest, tile.diameter_max or 0.0)
-    return largest
 
 
 def _validate(arrays: TileArrays, source: str) -> None:
