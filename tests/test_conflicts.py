@@ -13,7 +13,7 @@ VALUES = dict(id="C-1", rule="clearance", objects=("a", "b"), kinds=("water", "w
 
 
 def test_the_fast_constructor_makes_the_same_frozen_record():
-    fast, checked = _conflict(**VALUES), Conflict(**VALUES)
+    fast, checked = _conflict(dict(VALUES)), Conflict(**VALUES)
     assert fast == checked and hash(fast) == hash(checked)
     assert dataclasses.asdict(fast) == dataclasses.asdict(checked)
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -22,4 +22,4 @@ def test_the_fast_constructor_makes_the_same_frozen_record():
 
 def test_the_fast_constructor_refuses_a_missing_field():
     with pytest.raises(TypeError, match="baseline"):
-        _conflict(**{k: v for k, v in VALUES.items() if k != "baseline"})
+        _conflict({k: v for k, v in VALUES.items() if k != "baseline"})

@@ -131,32 +131,34 @@ def group_hits(hits: Hits, scene, rule, join_gap: float = 0.0) -> list[Conflict]
                   hits.a_above_b[worst].tolist(), index_in_pair.tolist())
     described = _describe(scene, np.unique(np.concatenate([hits.object_a[worst], hits.object_b[worst]])))
     nothing = (None, None, None)
+    rule_id = hits.rule
     conflicts = []
     for a, b, regime, entry, required, actual, c0, c1, chainage, (x, y, z), horizontal, vertical, sure, above, \
             index in columns:
         id_a, kind_a, label_a = described[a]
         id_b, kind_b, label_b = described[b] if b >= 0 else nothing
         norm = hits.entries[entry]
-        conflict = _conflict(
-            id=_stable_id(hits.rule, id_a, id_b or "", index), rule=hits.rule, objects=(id_a, id_b),
-            kinds=(kind_a, kind_b), labels=(label_a, label_b), required=required, actual=actual,
-            chainage_start=c0, chainage_end=c1, chainage=chainage, x=x, y=y, z=z, regime=REGIME_NAMES[regime],
-            horizontal=horizontal, vertical=vertical, status=norm.status, source=norm.source,
-            severity=norm.status if sure else "possible", certainty="certain" if sure else "possible",
-            a_above_b=above, explanation="", baseline=None, norm=norm,
-        )
+        conflict = _conflict({
+            "id": _stable_id(rule_id, id_a, id_b or "", index), "rule": rule_id, "objects": (id_a, id_b),
+            "kinds": (kind_a, kind_b), "labels": (label_a, label_b), "required": required, "actual": actual,
+            "chainage_start": c0, "chainage_end": c1, "chainage": chainage, "x": x, "y": y, "z": z,
+            "regime": REGIME_NAMES[regime], "horizontal": horizontal, "vertical": vertical, "status": norm.status,
+            "source": norm.source, "severity": norm.status if sure else "possible",
+            "certainty": "certain" if sure else "possible", "a_above_b": above, "explanation": "", "baseline": None,
+            "norm": norm,
+        })
         conflict.__dict__["explanation"] = rule.explain(conflict)  # made here, frozen from now on
         conflicts.append(conflict)
     return conflicts
 
 
-def _conflict(**values) -> Conflict:
-    """A :class:`Conflict` from every one of its fields, without the frozen dataclass's checked
-    ``__init__`` (a city check makes millions)."""
+def _conflict(values: dict) -> Conflict:
+    """A :class:`Conflict` holding ``values`` (every one of its fields), without the frozen dataclass's
+    checked ``__init__`` (a city check makes millions)."""
     if len(values) != len(_CONFLICT_FIELDS):
         raise TypeError(f"a conflict needs every field: {sorted(set(_CONFLICT_FIELDS) ^ set(values))}")
     conflict = object.__new__(Conflict)
-    conflict.__dict__.update(values)
+    object.__setattr__(conflict, "__dict__", values)
     return conflict
 
 
@@ -171,9 +173,8 @@ def _describe(scene, indices: np.ndarray) -> dict:
     columns = getattr(objects, "columns", None)
     if columns is None:
         return {k: (objects[k].id, objects[k].kind, objects[k].label) for k in indices.tolist()}
-    label = objects.label
-    return {k: (i, kind, label(k)) for k, i, kind in zip(indices.tolist(), columns["id"][indices].tolist(),
-                                                          columns["kind"][indices].tolist())}
+    return dict(zip(indices.tolist(), zip(columns["id"][indices].tolist(), columns["kind"][indices].tolist(),
+                                          objects.labels(indices))))
 
 
 def _finite_list(values: np.ndarray) -> list:

@@ -154,6 +154,8 @@ def kind_margins(reach: np.ndarray, counts: np.ndarray, rare_share: float = 0.05
 def drop_superseded(found: dict[str, list[Conflict]], rule, rules: list) -> list[Conflict]:
     """``rule``'s conflicts without the pairs that a more specific rule (one that supersedes it) flagged."""
     taken = {frozenset(c.objects) for other in rules if rule.id in other.supersedes for c in found[other.id]}
+    if not taken:
+        return found[rule.id]
     return [c for c in found[rule.id] if frozenset(c.objects) not in taken]
 
 

@@ -29,14 +29,18 @@ class ObjectTable(Sequence):
     accuracy : (o, 2) float64, metres
     networks : (o,) str array ("" where the object is not a network)
     size_classes : (o,) str array ("" where the object is not a tree)
-    labels : callable int -> str
+    labels : callable (k,) int64 -> list of k str
+        Labels of the objects at the indices given.
     on_rack : (o,) bool
         The object is a main on a rack level.
     """
 
     def __init__(self, ids, kinds, roles, groups, accuracy, networks, size_classes, labels, on_rack):
         self.ids, self.kinds, self.roles, self.groups, self.on_rack = ids, kinds, roles, groups, on_rack
-        self.accuracy, self.networks, self.size_classes, self.label = accuracy, networks, size_classes, labels
+        self.accuracy, self.networks, self.size_classes, self.labels = accuracy, networks, size_classes, labels
+
+    def label(self, k: int) -> str:
+        return self.labels(np.array([k]))[0]
 
     @property
     def columns(self) -> dict:
@@ -125,10 +129,16 @@ def build_array_scene(arrays, norms: Norms, origin) -> Scene:
     networks = np.concatenate([arrays.line_name.astype(str), np.full(2 * n_trees, "")])  # "": not a network
     size_classes = np.concatenate([np.full(n_lines, ""), np.repeat(arrays.tree_class.astype(str), 2)])
 
-    def label(k: int) -> str:
-        if k < n_lines:
-            kind = LINE_KINDS[int(arrays.line_kind[k])]
-            return f"{kind.label} {object_roles[k]} {ids[k]}"
+    kind_labels = np.array([kind.label for kind in LINE_KINDS], dtype=object)
+
+    def labels(indices: np.ndarray) -> list[str]:
+        indices = np.asarray(indices, dtype=np.int64)
+        lines = indices[indices < n_lines]
+        line_labels = iter([f"{kind} {role} {name}" for kind, role, name in zip(
+            kind_labels[arrays.line_kind[lines]].tolist(), object_roles[lines].tolist(), ids[lines].tolist())])
+        return [next(line_labels) if k < n_lines else tree_label(k) for k in indices.tolist()]
+
+    def tree_label(k: int) -> str:
         t = (k - n_lines) // 2
         name, size_class = arrays.tree_name[t], arrays.tree_class[t]
         if (k - n_lines) % 2 == 0:
@@ -136,7 +146,7 @@ def build_array_scene(arrays, norms: Norms, origin) -> Scene:
         return f"root zone of tree {name} (radius {radius[t]:.1f} m, {rootable:.1f} m deep)"
 
     on_rack = np.concatenate([arrays.line_role == RACK_ROLE, np.zeros(2 * n_trees, dtype=bool)])
-    objects = ObjectTable(ids, object_kinds, object_roles, groups, accuracy, networks, size_classes, label, on_rack)
+    objects = ObjectTable(ids, object_kinds, object_roles, groups, accuracy, networks, size_classes, labels, on_rack)
     empty3 = np.zeros((0, 3))
     return Scene(
         cap_a=np.ascontiguousarray(np.concatenate([cap_a, trunk_a])),
