@@ -95,3 +95,27 @@ def test_near_contacts_keeps_the_pairs_within_the_reach_of_their_kinds():
     # (0, 1): 0.3 <= 0.35; (0, 2): 0.6 <= 0.35 + 0.3; (1, 2): kinds 1-1 never; (0, 3): 5 > 0.5
     np.testing.assert_array_equal(kept[0], [[0, 1], [0, 2]])
     np.testing.assert_array_equal(kept[1], [0.3, 0.6])
+
+
+def test_chain_segments_equal_the_numpy_construction_bit_for_bit():
+    rng = np.random.default_rng(3)
+    counts = rng.integers(2, 9, 200)
+    line_start = np.concatenate([[0], np.cumsum(counts)])
+    xyz = np.column_stack([rng.uniform(90000, 95000, (line_start[-1], 2)), rng.uniform(0.3, 2.0, line_start[-1])])
+    origin = np.array([90000.0, 460000.0])
+    cap_a, cap_b, chainage, line_of = kernels.chain_segments(xyz, line_start, origin, extra=3)
+    points = np.column_stack([xyz[:, :2] - origin, -xyz[:, 2]])
+    ends = np.ones(len(points), dtype=bool)
+    ends[line_start[:-1]] = False
+    ref_b, ref_a = points[ends], points[np.flatnonzero(ends) - 1]
+    ref_end = kernels.segmented_cumsum(np.sqrt(((ref_b - ref_a) ** 2).sum(axis=1)), counts - 1)
+    ref_start = np.concatenate([[0.0], ref_end[:-1]])
+    ref_start[np.cumsum(counts - 1) - (counts - 1)] = 0.0
+    n = len(ref_a)
+    np.testing.assert_array_equal(cap_a[:n], ref_a)
+    np.testing.assert_array_equal(cap_b[:n], ref_b)
+    np.testing.assert_array_equal(chainage[:n], np.column_stack([ref_start, ref_end]))
+    np.testing.assert_array_equal(line_of, np.repeat(np.arange(len(counts)), counts - 1))
+    assert (cap_a[n:] == 0).all() and (chainage[n:] == 0).all() and len(cap_a) == n + 3
+    with pytest.raises(ValueError):
+        kernels.chain_segments(xyz, np.array([0, 1, line_start[-1]]), origin)

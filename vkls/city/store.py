@@ -427,7 +427,8 @@ def _validate(arrays: TileArrays, source: str) -> None:
     if arrays.xyz.ndim != 2 or arrays.xyz.shape[1] != 3:
         raise InputError(f"xyz must have shape (V, 3), got {arrays.xyz.shape}", source=source)
     checks = [
-        (~np.isfinite(arrays.xyz).all(axis=1), "a vertex is not a finite number", lambda k: f"xyz[{k}]"),
+        (np.zeros(0, bool) if np.isfinite(arrays.xyz).all() else ~np.isfinite(arrays.xyz).all(axis=1),
+         "a vertex is not a finite number", lambda k: f"xyz[{k}]"),
         (~(arrays.line_diameter > 0), "diameter must be > 0", lambda k: f"line {arrays.line_name[k]}"),
         (~(arrays.line_accuracy >= 0).all(axis=1), "accuracy must be >= 0", lambda k: f"line {arrays.line_name[k]}"),
         ((arrays.line_kind < 0) | (arrays.line_kind >= len(LINE_KINDS)), "unknown network kind code",

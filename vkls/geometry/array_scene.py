@@ -89,24 +89,15 @@ def build_array_scene(arrays, norms: Norms, origin) -> Scene:
 
     origin = np.asarray(origin, dtype=np.float64)
     n_lines, n_trees = arrays.n_lines, arrays.n_trees
-    points = np.column_stack([arrays.xyz[:, :2] - origin, -arrays.xyz[:, 2]])
     counts = np.diff(arrays.line_start)
-    first = arrays.line_start[:-1]
-    is_start = np.zeros(len(points), dtype=bool)
-    is_start[first] = True
-    ends = ~is_start  # every vertex but a line's first ends a segment
-    cap_b = points[ends]
-    cap_a = points[np.flatnonzero(ends) - 1]
-    line_of_segment = np.repeat(np.arange(n_lines), counts - 1)
-    step = np.linalg.norm(cap_b - cap_a, axis=1)
-    chainage_end = kernels.segmented_cumsum(step, counts - 1)
-    chainage_start = np.concatenate([[0.0], chainage_end[:-1]])[:len(chainage_end)]
-    chainage_start[np.cumsum(counts - 1) - (counts - 1)] = 0.0  # each line starts at 0
-    chainage = np.column_stack([chainage_start, chainage_end])
+    # the line segments, with room for the trunk axes after them
+    cap_a, cap_b, cap_chainage, line_of_segment = kernels.chain_segments(arrays.xyz, arrays.line_start, origin,
+                                                                         extra=n_trees)
 
     trunk_xy = arrays.tree_xy - origin
-    trunk_a = np.column_stack([trunk_xy, np.zeros(n_trees)])
-    trunk_b = np.column_stack([trunk_xy, np.full(n_trees, -TRUNK_AXIS_DEPTH)])
+    n_segments = len(line_of_segment)
+    cap_a[n_segments:, :2] = cap_b[n_segments:, :2] = trunk_xy
+    cap_b[n_segments:, 2] = -TRUNK_AXIS_DEPTH
     tree_objects = n_lines + 2 * np.arange(n_trees)  # trunk; the root zone follows it
     rootable = norms.number("trees.rootable_depth")
     radius = root_zone_radius(norms)(arrays.tree_crown, arrays.tree_dbh)
@@ -149,11 +140,10 @@ def build_array_scene(arrays, norms: Norms, origin) -> Scene:
     objects = ObjectTable(ids, object_kinds, object_roles, groups, accuracy, networks, size_classes, labels, on_rack)
     empty3 = np.zeros((0, 3))
     return Scene(
-        cap_a=np.ascontiguousarray(np.concatenate([cap_a, trunk_a])),
-        cap_b=np.ascontiguousarray(np.concatenate([cap_b, trunk_b])),
+        cap_a=cap_a, cap_b=cap_b,
         cap_r=np.concatenate([np.repeat(arrays.line_diameter / 2, counts - 1), np.zeros(n_trees)]),
         cap_object=np.concatenate([line_of_segment, tree_objects]).astype(np.int64),
-        cap_chainage=np.concatenate([chainage, np.zeros((n_trees, 2))]),
+        cap_chainage=cap_chainage,
         box_c=empty3, box_h=empty3, box_axes=np.zeros((0, 3, 3)), box_object=np.zeros(0, np.int64),
         box_chainage=np.zeros((0, 2)),
         cyl_xy=np.ascontiguousarray(trunk_xy), cyl_z=np.column_stack([np.full(n_trees, -rootable), np.zeros(n_trees)]),

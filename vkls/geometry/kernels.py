@@ -1795,6 +1795,58 @@ def segmented_cumsum(values, counts):
     return _segmented_cumsum(values, counts)
 
 
+@njit(cache=True, parallel=True)
+def _chain_segments(xyz, line_start, origin_x, origin_y, extra):
+    n_lines = line_start.shape[0] - 1
+    n_segments = line_start[n_lines] - n_lines
+    cap_a = np.zeros((n_segments + extra, 3))
+    cap_b = np.zeros((n_segments + extra, 3))
+    chainage = np.zeros((n_segments + extra, 2))
+    line_of_segment = np.empty(n_segments, dtype=np.int64)
+    for line in prange(n_lines):
+        total = 0.0
+        for v in range(line_start[line] + 1, line_start[line + 1]):
+            s = v - line - 1  # every vertex but a line's first ends a segment
+            ax, ay, az = xyz[v - 1, 0] - origin_x, xyz[v - 1, 1] - origin_y, -xyz[v - 1, 2]
+            bx, by, bz = xyz[v, 0] - origin_x, xyz[v, 1] - origin_y, -xyz[v, 2]
+            cap_a[s, 0], cap_a[s, 1], cap_a[s, 2] = ax, ay, az
+            cap_b[s, 0], cap_b[s, 1], cap_b[s, 2] = bx, by, bz
+            dx, dy, dz = bx - ax, by - ay, bz - az
+            chainage[s, 0] = total
+            total += math.sqrt(dx * dx + dy * dy + dz * dz)
+            chainage[s, 1] = total
+            line_of_segment[s] = line
+    return cap_a, cap_b, chainage, line_of_segment
+
+
+def chain_segments(xyz, line_start, origin, extra=0):
+    """The segments of polylines stored as one vertex array, in local coordinates.
+
+    Parameters
+    ----------
+    xyz : (V, 3) float64
+        Vertices ``x, y`` (metres RD New) and ``depth`` (metres below ground, positive down).
+    line_start : (L + 1,) int64
+        Line ``k`` has the vertices ``line_start[k]:line_start[k + 1]`` (at least two each).
+    origin : (2,) float64, metres
+        Subtracted from x, y.
+    extra : int
+        Zero rows appended to ``cap_a``, ``cap_b`` and ``chainage`` (room for more capsules).
+
+    Returns
+    -------
+    cap_a, cap_b : (S + extra, 3) float64, metres; z = -depth
+    chainage : (S + extra, 2) float64, metres
+        Start and end of each segment along its line, from 0 at the line's first vertex.
+    line_of_segment : (S,) int64
+    """
+    xyz = np.ascontiguousarray(xyz, dtype=np.float64)
+    line_start = np.ascontiguousarray(line_start, dtype=np.int64)
+    if xyz.ndim != 2 or xyz.shape[1] != 3 or line_start[-1] != len(xyz) or (np.diff(line_start) < 2).any():
+        raise ValueError("chain_segments: line_start must cut xyz (V, 3) into lines of >= 2 vertices")
+    return _chain_segments(xyz, line_start, float(origin[0]), float(origin[1]), int(extra))
+
+
 @njit(cache=True)
 def _run_starts(new_pair, start, end, gap):
     starts = np.empty(start.shape[0], dtype=np.int64)
