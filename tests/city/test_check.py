@@ -152,4 +152,4 @@ def test_blocks_cover_every_job_once_in_squares(store):
     for block in blocks:
         cells = {(manifest.tiles[j.tile].ix // 2, manifest.tiles[j.tile].iy // 2) for j in block}
         assert len(cells) == 1 and len(block) <= 4
-    assert block_edge(1000) == 4 and block_edge(40) == 2 and block_edge(10) == 1
+    assert block_edge(1000) == 8 and block_edge(200) == 4 and block_edge(40) == 2 and block_edge(10) == 1

@@ -352,10 +352,12 @@ def run_processes(jobs: list[list[TileJob]], workers: int) -> Iterator[TileOutco
 
 
 def block_edge(jobs: int) -> int:
-    """Edge of the square blocks of tiles handed to a worker at once: 4 x 4 where there are at
-    least eight such blocks, else 2 x 2, else single tiles. It depends on the city only, so
-    every way of running gives the report in the same order."""
-    for edge in (4, 2):
+    """Edge of the square blocks of tiles handed to a worker at once: 8 x 8 where there are at
+    least eight such blocks, else 4 x 4, 2 x 2, or single tiles. Bigger blocks read fewer ring
+    tiles per tile (1.6 reads per tile at 8 x 8, 2.25 at 4 x 4); going through a block column
+    by column, a worker's cache needs only about three columns of tiles. It depends on the
+    city only, so every way of running gives the report in the same order."""
+    for edge in (8, 4, 2):
         if jobs >= 8 * edge * edge:
             return edge
     return 1

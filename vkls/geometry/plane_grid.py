@@ -27,7 +27,7 @@ CELLS_PER_BOX = 16
 #: Cell chunks per thread of the scan, and the pairs per entry its buffers expect at first.
 _CHUNKS_PER_THREAD = 8
 _PAIRS_PER_ENTRY_GUESS = 1
-_SAMPLE = 1 << 16
+_SAMPLE = 1 << 13
 #: The cell edge is the power of two at or above this quantile of the boxes' x-y extents (on a
 #: city, 3 m segments: 8 m cells, 1.5 entries per box; smaller cells cost more entries than
 #: they save tests).
