@@ -23,10 +23,12 @@ workers run the very same function.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 
@@ -279,9 +281,10 @@ def check_tile(job: TileJob) -> TileOutcome:
 
     clock = time.perf_counter()
     join_gap = RUN_JOIN_FACTOR * min(50.0, manifest.max_segment_length)
-    found = {rule.id: group_hits(hits[rule.id], scene, rule, join_gap) for rule in rules}
-    conflicts = [c for rule in rules for c in drop_superseded(found, rule, rules)]
-    conflicts.sort(key=conflict_order)
+    with _no_cycle_collection():
+        found = {rule.id: group_hits(hits[rule.id], scene, rule, join_gap) for rule in rules}
+        conflicts = [c for rule in rules for c in drop_superseded(found, rule, rules)]
+        conflicts.sort(key=conflict_order)
     seconds["group"] = time.perf_counter() - clock
 
     tally = Tally()
@@ -291,11 +294,26 @@ def check_tile(job: TileJob) -> TileOutcome:
         from vkls.city.report import format_conflicts
 
         clock = time.perf_counter()
-        text, conflicts = format_conflicts(conflicts, job.report), conflicts[:FIRST_CONFLICTS]
+        with _no_cycle_collection():
+            text, conflicts = format_conflicts(conflicts, job.report), conflicts[:FIRST_CONFLICTS]
         seconds["report"] = time.perf_counter() - clock
     segments_owned = int(np.diff(arrays.line_start)[owned_lines].sum() - owned_lines.sum())
     return TileOutcome(tile=job.tile, conflicts=conflicts, segments=segments_owned, segments_read=arrays.n_segments,
                        candidate_pairs=len(contacts.pairs), seconds=seconds, tally=tally, text=text)
+
+
+@contextmanager
+def _no_cycle_collection():
+    """Python's cycle collector paused while a tile makes and formats its conflicts: they hold no
+    reference cycles, and the collector would otherwise walk every object each few hundred
+    allocations (a third of the grouping time)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def check_tiles(jobs: list[TileJob]) -> list[TileOutcome]:
