@@ -42,16 +42,27 @@ def csv_line(conflict) -> str:
     """One conflict as a CSV line of ``CSV_COLUMNS`` (ending in a newline).
 
     Numbers are metres with three decimals (millimetres, as in the JSON report), empty where
-    there is none (NaN, None). Text is quoted as :mod:`csv` does by default: only where it
-    holds a comma, a quote or a line break. Written out by hand because a city report has
-    millions of lines and the csv module spends most of its time converting.
+    there is none (NaN, None). Free text (object ids, the source, the explanation and the
+    status) is quoted as :mod:`csv` does by default: only where it holds a comma, a quote or
+    a line break; the other columns are vkls's own words. Written out by hand because a
+    city report has millions of lines and the csv module spends most of its time converting.
     """
-    c, n, t = conflict, _number, _text
-    return ",".join((
-        t(c.id), t(c.rule), t(c.objects[0]), t(c.objects[1]), t(c.kinds[0]), t(c.kinds[1]), t(c.regime),
-        n(c.required), n(c.actual), n(c.horizontal), n(c.vertical), n(c.chainage_start), n(c.chainage_end),
-        n(c.chainage_end - c.chainage_start), n(c.chainage), n(c.x), n(c.y), n(c.z), t(c.severity),
-        t(c.certainty), t(c.status), t(c.source), t(c.baseline), t(c.explanation))) + "\n"
+    c, t = conflict, _text
+    always = (c.required, c.actual, c.chainage_start, c.chainage_end, c.chainage, c.x, c.y, c.z)
+    if all(map(math.isfinite, always)):  # the usual case: one formatting call for all numbers
+        measured = _NUMBERS % (c.required, c.actual, _number(c.horizontal), _number(c.vertical), c.chainage_start,
+                               c.chainage_end, c.chainage_end - c.chainage_start, c.chainage, c.x, c.y, c.z)
+    else:
+        measured = ",".join(map(_number, (c.required, c.actual, c.horizontal, c.vertical, c.chainage_start,
+                                          c.chainage_end, c.chainage_end - c.chainage_start, c.chainage, c.x, c.y,
+                                          c.z)))
+    return (f"{c.id},{c.rule},{t(c.objects[0])},{t(c.objects[1])},{c.kinds[0]},{c.kinds[1] or ''},{c.regime},"
+            f"{measured},{c.severity},{c.certainty},{t(c.status)},{t(c.source)},{c.baseline or ''},"
+            f"{t(c.explanation)}\n")
+
+
+#: required, actual, the horizontal and vertical gaps (text: they may be empty), the chainages, x, y, z.
+_NUMBERS = ",".join([f"%.{REPORT_DECIMALS}f"] * 2 + ["%s"] * 2 + [f"%.{REPORT_DECIMALS}f"] * 7)
 
 
 def _text(value) -> str:
