@@ -119,3 +119,16 @@ def test_chain_segments_equal_the_numpy_construction_bit_for_bit():
     assert (cap_a[n:] == 0).all() and (chainage[n:] == 0).all() and len(cap_a) == n + 3
     with pytest.raises(ValueError):
         kernels.chain_segments(xyz, np.array([0, 1, line_start[-1]]), origin)
+
+
+def test_line_extents_equal_the_numpy_reduction():
+    rng = np.random.default_rng(4)
+    counts = rng.integers(1, 7, 300)
+    line_start = np.concatenate([[0], np.cumsum(counts)])
+    xyz = rng.uniform(-50, 50, (line_start[-1], 3))
+    diameter = rng.uniform(0.01, 1.0, 300)
+    lo = np.minimum.reduceat(xyz[:, :2], line_start[:-1], axis=0) - diameter[:, None] / 2
+    hi = np.maximum.reduceat(xyz[:, :2], line_start[:-1], axis=0) + diameter[:, None] / 2
+    np.testing.assert_array_equal(kernels.line_extents(xyz, line_start, diameter), np.hstack([lo, hi]))
+    with pytest.raises(ValueError):
+        kernels.line_extents(xyz, np.array([0, 0, line_start[-1]]), diameter[:2])

@@ -137,11 +137,9 @@ class TileArrays:
     def _extents(self) -> np.ndarray:
         if self.n_lines == 0:
             return np.zeros((0, 4))
-        starts = self.line_start[:-1]
-        lo = np.minimum.reduceat(self.xyz[:, :2], starts, axis=0)
-        hi = np.maximum.reduceat(self.xyz[:, :2], starts, axis=0)
-        radius = self.line_diameter[:, None] / 2
-        return np.hstack([lo - radius, hi + radius])
+        from vkls.geometry.kernels import line_extents
+
+        return line_extents(self.xyz, self.line_start, self.line_diameter)
 
     def select_lines(self, keep: np.ndarray) -> "TileArrays":
         """The lines where ``keep`` (L,) is true, with all their vertices; trees unchanged."""

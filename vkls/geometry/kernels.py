@@ -1819,6 +1819,36 @@ def _chain_segments(xyz, line_start, origin_x, origin_y, extra):
     return cap_a, cap_b, chainage, line_of_segment
 
 
+@njit(cache=True)
+def _line_extents(xyz, line_start, diameter):
+    n_lines = line_start.shape[0] - 1
+    extents = np.empty((n_lines, 4))
+    for line in range(n_lines):
+        x0, y0, x1, y1 = np.inf, np.inf, -np.inf, -np.inf
+        for v in range(line_start[line], line_start[line + 1]):
+            x0, x1 = min(x0, xyz[v, 0]), max(x1, xyz[v, 0])
+            y0, y1 = min(y0, xyz[v, 1]), max(y1, xyz[v, 1])
+        r = diameter[line] / 2
+        extents[line, 0], extents[line, 1], extents[line, 2], extents[line, 3] = x0 - r, y0 - r, x1 + r, y1 + r
+    return extents
+
+
+def line_extents(xyz, line_start, diameter):
+    """(L, 4) plan extent ``xmin, ymin, xmax, ymax`` of each polyline grown by its radius, metres.
+
+    Parameters
+    ----------
+    xyz : (V, 3) float64; line_start : (L + 1,) int64
+        As in :func:`chain_segments` (at least one vertex per line).
+    diameter : (L,) float64, metres
+    """
+    xyz = np.ascontiguousarray(xyz, dtype=np.float64)
+    line_start = np.ascontiguousarray(line_start, dtype=np.int64)
+    if line_start[-1] != len(xyz) or (np.diff(line_start) < 1).any() or len(diameter) != len(line_start) - 1:
+        raise ValueError("line_extents: line_start must cut xyz into lines of >= 1 vertex, one diameter each")
+    return _line_extents(xyz, line_start, np.ascontiguousarray(diameter, dtype=np.float64))
+
+
 def chain_segments(xyz, line_start, origin, extra=0):
     """The segments of polylines stored as one vertex array, in local coordinates.
 
