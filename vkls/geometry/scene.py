@@ -12,6 +12,7 @@ Coordinates are local (route origin subtracted) in metres; z is metres NAP.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -178,21 +179,27 @@ class Scene:
     def n_cylinders(self) -> int:
         return len(self.cyl_r)
 
-    @property
+    @cached_property
     def primitive_object(self) -> np.ndarray:
-        """(n + m + c,) int64: object of each primitive in the numbering [capsules | boxes | cylinders]."""
-        return np.concatenate([self.cap_object, self.box_object, self.cyl_object])
+        """(n + m + c,) int64: object of each primitive in the numbering [capsules | boxes | cylinders]
+        (joined once; read-only)."""
+        return _frozen(np.concatenate([self.cap_object, self.box_object, self.cyl_object]))
 
-    @property
+    @cached_property
     def primitive_chainage(self) -> np.ndarray:
-        """(n + m + c, 2) float64: chainage range of each primitive, same numbering."""
-        return np.concatenate([self.cap_chainage, self.box_chainage, self.cyl_chainage])
+        """(n + m + c, 2) float64: chainage range of each primitive, same numbering (joined once; read-only)."""
+        return _frozen(np.concatenate([self.cap_chainage, self.box_chainage, self.cyl_chainage]))
 
     def to_world(self, xyz: np.ndarray) -> np.ndarray:
         """Local coordinates -> RD New x, y and NAP z, metres. ``xyz``: (k, 3)."""
         out = np.array(xyz, dtype=np.float64, copy=True)
         out[..., :2] += self.origin
         return out
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
 
 
 def object_column(scene: Scene, name: str) -> np.ndarray:
