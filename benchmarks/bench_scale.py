@@ -205,18 +205,16 @@ def one_scene(folder: Path):
 
 def pairwise_throughput(folder: Path, repeat: int = 3) -> dict:
     """Broad + narrow phase + the pairwise rules on one in-memory scene, every core (best of ``repeat``)."""
-    from vkls.geometry.contacts import find_contacts
-    from vkls.pipeline import broad_phase_margins
+    from vkls.pipeline import scene_contacts
     from vkls.rules import select_rules
 
     scene, norms = one_scene(folder)
     rules = select_rules(PAIRWISE_RULES)
-    margins = broad_phase_margins(scene, norms, rules)[scene.primitive_object]
     best = None
     for _ in range(repeat):
         seconds: dict = {}
         clock = time.perf_counter()
-        contacts = find_contacts(scene, margins, seconds)
+        contacts = scene_contacts(scene, norms, rules, seconds)
         engine = time.perf_counter() - clock
         hits = [rule.evaluate(scene, contacts, norms) for rule in rules]
         total = time.perf_counter() - clock

@@ -153,3 +153,14 @@ def test_blocks_cover_every_job_once_in_squares(store):
         cells = {(manifest.tiles[j.tile].ix // 2, manifest.tiles[j.tile].iy // 2) for j in block}
         assert len(cells) == 1 and len(block) <= 4
     assert block_edge(1000) == 8 and block_edge(200) == 4 and block_edge(40) == 2 and block_edge(10) == 1
+
+
+def test_even_finish_cuts_only_the_last_blocks_and_keeps_the_order():
+    from vkls.city.check import even_finish
+
+    blocks = [list(range(64 * b, 64 * (b + 1))) for b in range(10)]
+    batches = even_finish(blocks, workers=2)
+    assert [job for batch in batches for job in batch] == list(range(640))
+    assert batches[:6] == blocks[:6]
+    assert all(len(batch) == 16 for batch in batches[6:]) and len(batches) == 6 + 4 * 4
+    assert even_finish(blocks[:3], workers=2)[0] == list(range(16))  # fewer blocks than 2 x workers

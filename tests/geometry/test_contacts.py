@@ -132,3 +132,15 @@ def test_line_extents_equal_the_numpy_reduction():
     np.testing.assert_array_equal(kernels.line_extents(xyz, line_start, diameter), np.hstack([lo, hi]))
     with pytest.raises(ValueError):
         kernels.line_extents(xyz, np.array([0, 0, line_start[-1]]), diameter[:2])
+
+
+def test_gather_lines_takes_whole_lines_in_the_order_given():
+    xyz = np.arange(24, dtype=float).reshape(8, 3)
+    line_start = np.array([0, 2, 5, 8])
+    out, start = kernels.gather_lines(xyz, line_start, np.array([2, 0]))
+    np.testing.assert_array_equal(start, [0, 3, 5])
+    np.testing.assert_array_equal(out, np.vstack([xyz[5:8], xyz[0:2]]))
+    empty, start = kernels.gather_lines(xyz, line_start, np.zeros(0, np.int64))
+    assert empty.shape == (0, 3) and start.tolist() == [0]
+    with pytest.raises(ValueError):
+        kernels.gather_lines(xyz, line_start, np.array([3]))

@@ -213,6 +213,15 @@ def in_blocks(jobs: list[TileJob], manifest: CityManifest, edge: int) -> list[li
     return [sorted(blocks[key], key=order) for key in sorted(blocks)]
 
 
+def even_finish(batches: list[list[TileJob]], workers: int, rows: int = 2) -> list[list[TileJob]]:
+    """The last ``2 x workers`` batches cut into pieces of ``rows`` tiles, so that no worker is left
+    alone with a whole block at the end; the jobs keep their order."""
+    tail = max(0, len(batches) - 2 * workers)
+    pieces = [batch[k:k + rows * max(1, int(len(batch) ** 0.5))] for batch in batches[tail:]
+              for k in range(0, len(batch), rows * max(1, int(len(batch) ** 0.5)))]
+    return batches[:tail] + pieces
+
+
 @lru_cache(maxsize=4)
 def _manifest(folder: str) -> CityManifest:
     return read_manifest(folder)
@@ -493,7 +502,7 @@ def check_city(path: str, norm_files=(), rule_ids=None, workers: int | None = No
     jobs, halo = plan(manifest, norms, rules, norm_files, rule_ids, single_pass)
     jobs = [replace(job, report=report) for job in jobs]
     if not single_pass:
-        batches = in_blocks(jobs, manifest, block_edge(len(jobs)))
+        batches = even_finish(in_blocks(jobs, manifest, block_edge(len(jobs))), workers)
         jobs = [job for batch in batches for job in batch]  # the same order whoever runs them
     if dask:
         mode, outcomes = f"dask ({dask})", run_dask(batches if not single_pass else [jobs], dask, workers)

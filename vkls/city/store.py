@@ -176,17 +176,12 @@ class TileArrays:
         tree_order = np.argsort(self.tree_index, kind="stable")
         if (np.diff(line_order) == 1).all() and (np.diff(tree_order) == 1).all():
             return self
-        counts = np.diff(self.line_start)
-        new_counts = counts[line_order]
-        first_new = np.concatenate([[0], np.cumsum(new_counts)[:-1]])
-        vertex_order = (np.repeat(self.line_start[:-1][line_order] - first_new, new_counts)
-                        + np.arange(int(new_counts.sum())))
+        from vkls.geometry.kernels import gather_lines
+
+        xyz, line_start = gather_lines(self.xyz, self.line_start, line_order)
         return replace(
             self, **{name: getattr(self, name)[line_order] for name in _LINE_COLUMNS},
-            **{name: getattr(self, name)[tree_order] for name in _TREE_COLUMNS},
-            line_start=np.concatenate([[0], np.cumsum(counts[line_order])]).astype(np.int64),
-            xyz=self.xyz[vertex_order.astype(np.int64)],
-        )
+            **{name: getattr(self, name)[tree_order] for name in _TREE_COLUMNS}, line_start=line_start, xyz=xyz)
 
 
 _LINE_COLUMNS = ("line_index", "line_name", "line_kind", "line_role", "line_group", "line_diameter", "line_accuracy")

@@ -1820,6 +1820,45 @@ def _chain_segments(xyz, line_start, origin_x, origin_y, extra):
 
 
 @njit(cache=True)
+def _gather_lines(xyz, line_start, order):
+    counts = np.empty(order.shape[0], dtype=np.int64)
+    start = np.empty(order.shape[0] + 1, dtype=np.int64)
+    start[0] = 0
+    for k in range(order.shape[0]):
+        counts[k] = line_start[order[k] + 1] - line_start[order[k]]
+        start[k + 1] = start[k] + counts[k]
+    out = np.empty((start[-1], xyz.shape[1]), dtype=xyz.dtype)
+    for k in range(order.shape[0]):
+        source = line_start[order[k]]
+        for v in range(counts[k]):
+            for c in range(xyz.shape[1]):
+                out[start[k] + v, c] = xyz[source + v, c]
+    return out, start
+
+
+def gather_lines(xyz, line_start, order):
+    """The polylines ``order`` of a vertex array, one after the other.
+
+    Parameters
+    ----------
+    xyz : (V, d) float64; line_start : (L + 1,) int64
+        Line ``k`` has the vertices ``line_start[k]:line_start[k + 1]``.
+    order : (M,) int64
+        Lines to take, in this order (each in ``0..L-1``).
+
+    Returns
+    -------
+    xyz : (V', d) float64; line_start : (M + 1,) int64
+    """
+    xyz = np.ascontiguousarray(xyz, dtype=np.float64)
+    line_start = np.ascontiguousarray(line_start, dtype=np.int64)
+    order = np.ascontiguousarray(order, dtype=np.int64)
+    if len(order) and (order.min() < 0 or order.max() >= len(line_start) - 1):
+        raise ValueError("gather_lines: order names a line that is not there")
+    return _gather_lines(xyz, line_start, order)
+
+
+@njit(cache=True)
 def _line_extents(xyz, line_start, diameter):
     n_lines = line_start.shape[0] - 1
     extents = np.empty((n_lines, 4))
