@@ -400,10 +400,23 @@ def plot(results: dict, target: Path) -> None:
         right.semilogx(s[:, 0], s[:, 2] / 1024, "s--", color="grey", label="all rules, one pass")
     reference = n / 1e6
     left.loglog(n, reference, ":", color="black", label="1 s per million segments")
+    country_runs = results.get("country", {})
+    for key, colour in (("clearance", "#1f77b4"), ("all", "#d62728")):
+        run = country_runs.get(f"{key}_klic_3.09m")
+        if run:  # extrapolated from the largest run at its throughput
+            left.loglog([n[-1], run["segments"]], [rows[-1][key]["wall"], run["minutes"] * 60], "--", color=colour,
+                        alpha=0.6)
+            left.loglog([run["segments"]], [run["minutes"] * 60], "*", color=colour, markersize=11)
+    if country_runs:
+        segments = country_runs["all_klic_3.09m"]["segments"]
+        left.loglog([segments / 3, segments * 1.6], [600, 600], "-", color="black", linewidth=0.8)
+        left.annotate("country target: 10 min\n(* extrapolated, 2M km)", (segments / 3, 600),
+                      textcoords="offset points", xytext=(-118, -8), fontsize=8)
+        left.set_ylim(top=3000)
     left.set_xlabel("segments")
     left.set_ylabel("wall time (s)")
     left.set_title("time against size")
-    left.legend(fontsize=8)
+    left.legend(fontsize=8, loc="lower right")
     right.axhline(8, color="black", linestyle=":", label="8 GB target")
     right.set_xlabel("segments")
     right.set_ylabel("peak memory, process tree (GiB)")
