@@ -155,14 +155,14 @@ def group_hits(hits: Hits, scene, rule, join_gap: float = 0.0) -> list[Conflict]
 def _conflict(values: dict) -> Conflict:
     """A :class:`Conflict` holding ``values`` (every one of its fields), without the frozen dataclass's
     checked ``__init__`` (a city check makes millions)."""
-    if len(values) != len(_CONFLICT_FIELDS):
-        raise TypeError(f"a conflict needs every field: {sorted(set(_CONFLICT_FIELDS) ^ set(values))}")
+    if values.keys() != _CONFLICT_FIELDS:
+        raise TypeError(f"a conflict needs every field and no other: {sorted(_CONFLICT_FIELDS ^ set(values))}")
     conflict = object.__new__(Conflict)
     object.__setattr__(conflict, "__dict__", values)
     return conflict
 
 
-_CONFLICT_FIELDS = tuple(f.name for f in fields(Conflict))
+_CONFLICT_FIELDS = frozenset(f.name for f in fields(Conflict))
 
 
 def _describe(scene, indices: np.ndarray) -> dict:

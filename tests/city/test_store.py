@@ -4,6 +4,7 @@ clear error."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,13 +38,23 @@ def assert_same(arrays, columns):
         np.testing.assert_array_equal(got, columns[name])
 
 
-def test_the_mapped_reader_gives_what_numpy_load_gives(one_tile):
+def test_the_direct_reader_gives_what_numpy_load_gives(one_tile):
     manifest, path = one_tile
     with np.load(path) as data:
         expected = {name: data[name] for name in _ALL_COLUMNS}
     arrays = read_tile(manifest, manifest.tiles[0])
     assert_same(arrays, expected)
-    assert not arrays.xyz.flags.writeable  # a view of the file, not a copy
+    assert all(getattr(arrays, name).flags.aligned for name in _ALL_COLUMNS)
+
+
+def test_tiles_held_in_memory_keep_no_file_open(one_tile):
+    manifest, _ = one_tile
+    descriptors = Path("/proc/self/fd")
+    if not descriptors.is_dir():
+        pytest.skip("needs /proc (Linux)")
+    before = len(list(descriptors.iterdir()))
+    held = [read_tile(manifest, manifest.tiles[0]) for _ in range(40)]
+    assert len(list(descriptors.iterdir())) == before and len(held) == 40
 
 
 def test_a_compressed_tile_is_read_by_numpy(one_tile, tmp_path):

@@ -144,3 +144,16 @@ def test_gather_lines_takes_whole_lines_in_the_order_given():
     assert empty.shape == (0, 3) and start.tolist() == [0]
     with pytest.raises(ValueError):
         kernels.gather_lines(xyz, line_start, np.array([3]))
+
+
+def test_near_contacts_refuses_inputs_that_do_not_fit():
+    cap_a = np.zeros((3, 3))
+    cap_b = cap_a + [1.0, 0, 0]
+    pairs, distance = np.array([[0, 1], [1, 2]]), np.array([0.1, 0.2])
+    wi = np.zeros((2, 3))
+    good = dict(kind=np.zeros(3, np.int64), limit=np.ones((1, 1)), spread=np.zeros(3))
+    kernels.near_contacts(pairs, distance, wi, wi, np.ones(2), **good, cap_a=cap_a, cap_b=cap_b)
+    for bad in (dict(kind=np.array([0, 1, 0])), dict(spread=np.zeros(2)), dict(limit=np.ones((1, 2))),
+                dict(kind=np.zeros(2, np.int64), spread=np.zeros(2))):
+        with pytest.raises(ValueError):
+            kernels.near_contacts(pairs, distance, wi, wi, np.ones(2), **{**good, **bad}, cap_a=cap_a, cap_b=cap_b)

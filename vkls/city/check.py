@@ -10,9 +10,9 @@ Why tiled results equal one pass over the whole city:
   with ``halo`` the largest distance any rule requires (its reach) plus twice the largest
   position uncertainty: a rule can flag a pair only if its surface distance is at most the
   reach for its two kinds plus their uncertainties, and the extents compared include a
-  line's radius and a tree's root zone, so the other object of every owned pair is read. Which pairs are kept does not
-  depend on the tile: the broad-phase margins may differ from tile to tile, the reach
-  filter after the narrow phase does not.
+  line's radius and a tree's root zone, so the other object of every owned pair is read.
+  Which pairs are kept does not depend on the tile: the broad-phase margins may differ from
+  tile to tile, the reach filter after the narrow phase does not.
 - *Same numbers.* Every scene subtracts the store's one origin and numbers objects in
   global order, and the kernels compute a pair's geometry in a canonical order, so a
   pair's distance, witness and chainage are bit-identical in any tile.
@@ -213,12 +213,15 @@ def in_blocks(jobs: list[TileJob], manifest: CityManifest, edge: int) -> list[li
     return [sorted(blocks[key], key=order) for key in sorted(blocks)]
 
 
-def even_finish(batches: list[list[TileJob]], workers: int, rows: int = 2) -> list[list[TileJob]]:
-    """The last ``2 x workers`` batches cut into pieces of ``rows`` tiles, so that no worker is left
-    alone with a whole block at the end; the jobs keep their order."""
+def even_finish(batches: list[list[TileJob]], workers: int, columns: int = 2) -> list[list[TileJob]]:
+    """The last ``2 x workers`` blocks cut into pieces of about ``columns`` block columns (``columns``
+    x the block's edge tiles), so that no worker is left alone with a whole block at the end; the
+    jobs keep their order."""
     tail = max(0, len(batches) - 2 * workers)
-    pieces = [batch[k:k + rows * max(1, int(len(batch) ** 0.5))] for batch in batches[tail:]
-              for k in range(0, len(batch), rows * max(1, int(len(batch) ** 0.5)))]
+    pieces = []
+    for batch in batches[tail:]:
+        size = columns * max(1, round(len(batch) ** 0.5))
+        pieces += [batch[k:k + size] for k in range(0, len(batch), size)]
     return batches[:tail] + pieces
 
 
@@ -407,14 +410,14 @@ def _keep_freed_memory() -> None:
     """Let a worker keep the memory it frees for the next tile (glibc only; elsewhere nothing).
 
     Arrays of a few MB are mapped fresh from the system and handed back after each tile by
-    default, and every page is faulted in and zeroed again; a worker that keeps up to 1 GB
-    of freed heap spends less time in the kernel.
+    default, and every page is faulted in and zeroed again; a worker that keeps up to 256 MB
+    of freed heap (about one tile's working set) spends less time in the kernel.
     """
     import ctypes
 
     try:
         libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD
+        libc.mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD
         libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD, its largest value
     except (OSError, AttributeError):
         pass

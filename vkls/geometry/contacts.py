@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Pairs farther apart than the sum of their margins (surface to surface, metres) cannot be
-#: flagged by any rule and are dropped; this slack keeps pairs at exactly that distance.
+#: Pairs farther apart than their limit (the rules' reach for their two kinds plus both position
+#: uncertainties, surface to surface, metres) cannot be flagged by any rule and are dropped; this
+#: slack keeps pairs at exactly that distance.
 NEAR_SLACK = 1e-9
 
 

@@ -2040,10 +2040,20 @@ def near_contacts(pairs, distance, witness_i, witness_j, abs_cos, kind, limit, s
     horizontal, vertical : (k,) float64, metres
     """
     pairs = _i64(pairs, (None, 2), "pairs")
-    kind = np.ascontiguousarray(kind, dtype=np.int64)
+    kind = _i64(kind, (None,), "kind")
     limit = np.ascontiguousarray(np.atleast_2d(limit), dtype=np.float64)
-    spread = np.ascontiguousarray(spread, dtype=np.float64)
+    spread = _f64(spread, (len(kind),), "spread")
     cap_a, cap_b = np.ascontiguousarray(cap_a, np.float64), np.ascontiguousarray(cap_b, np.float64)
+    if limit.ndim != 2 or limit.shape[0] != limit.shape[1]:
+        raise ValueError(f"limit: expected a square (K, K) array, got shape {limit.shape}")
+    if len(kind) and (kind.min() < 0 or kind.max() >= len(limit)):
+        raise ValueError(f"kind: codes must lie in 0..{len(limit) - 1}")
+    if len(pairs):
+        low0, high0, low1, high1 = _index_range(pairs)
+        if min(low0, low1) < 0 or max(high0, high1) >= len(kind):
+            raise ValueError(f"pairs: primitive indices must lie in 0..{len(kind) - 1}")
+    if len(distance) != len(pairs):
+        raise ValueError(f"distance: expected {len(pairs)} rows, got {len(distance)}")
     keep = _near_mask(pairs, distance, kind, limit, spread, float(slack))
     rows = np.flatnonzero(keep)
     return _gather_contacts(rows, pairs, distance, witness_i, witness_j, abs_cos, cap_a, cap_b, cap_a.shape[0])
