@@ -74,7 +74,7 @@ def rule_reach(norms: Norms, rules: list) -> np.ndarray:
     return np.fmax.reduce([no_reach()] + [rule.reach(norms) for rule in rules])
 
 
-def broad_phase_margins(scene: Scene, reach: np.ndarray) -> np.ndarray:
+def broad_phase_margins(scene: Scene, reach: np.ndarray, spread: np.ndarray) -> np.ndarray:
     """(objects,) each object's share of the distance any rule may require, plus its position uncertainty.
 
     For any pair, margin_a + margin_b >= reach_ab + the pair's possible displacement, so
@@ -89,12 +89,14 @@ def broad_phase_margins(scene: Scene, reach: np.ndarray) -> np.ndarray:
     scene : Scene
     reach : (K, K) float64, metres
         From :func:`rule_reach`.
+    spread : (objects,) float64, metres
+        From :func:`position_spread`.
     """
     if not scene.objects:
         return np.zeros(0)
     segments = np.bincount(scene.object_kind[scene.primitive_object], minlength=len(reach)).astype(np.float64)
     margins = kind_margins(np.nan_to_num(reach, nan=0.0), segments)[scene.object_kind]
-    return margins + position_spread(scene)
+    return margins + spread
 
 
 def position_spread(scene: Scene) -> np.ndarray:
@@ -104,9 +106,10 @@ def position_spread(scene: Scene) -> np.ndarray:
 
 def scene_contacts(scene: Scene, norms: Norms, rules: list, seconds: dict | None = None) -> Contacts:
     """Every primitive pair within the reach of some rule (broad phase + narrow phase + reach filter)."""
-    reach = rule_reach(norms, rules)
-    return find_contacts(scene, broad_phase_margins(scene, reach)[scene.primitive_object], seconds,
-                         reach=reach, spread=position_spread(scene)[scene.primitive_object])
+    reach, spread = rule_reach(norms, rules), position_spread(scene)
+    primitive = scene.primitive_object
+    return find_contacts(scene, broad_phase_margins(scene, reach, spread)[primitive], reach, spread[primitive],
+                         seconds)
 
 
 def kind_margins(reach: np.ndarray, counts: np.ndarray, rare_share: float = 0.05) -> np.ndarray:

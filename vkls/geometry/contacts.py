@@ -56,22 +56,21 @@ class Contacts:
     lateral_vertical: np.ndarray
 
 
-def find_contacts(scene, margin: np.ndarray, seconds: dict | None = None, reach: np.ndarray | None = None,
-                  spread: np.ndarray | None = None) -> Contacts:
+def find_contacts(scene, margin: np.ndarray, reach: np.ndarray, spread: np.ndarray,
+                  seconds: dict | None = None) -> Contacts:
     """Broad phase + narrow phase over a scene.
 
     Parameters
     ----------
     scene : vkls.geometry.scene.Scene
     margin : (n + m + c,) float64, metres
-        Per primitive, in the numbering [capsules | boxes | cylinders].
+        Per primitive, in the numbering [capsules | boxes | cylinders]: how far its box is enlarged.
+    reach : (K, K) float64, metres
+        Keep only the pairs within ``reach[kind_i, kind_j] + spread_i + spread_j`` (NaN: drop the pair).
+    spread : (n + m + c,) float64, metres
+        Per primitive: its position uncertainty.
     seconds : dict, optional
         Receives the time of the ``broad`` and ``narrow`` phases (seconds, added to what is there).
-    reach : (K, K) float64, metres, optional
-        Keep only the pairs within ``reach[kind_i, kind_j] + spread_i + spread_j`` (NaN: drop
-        the pair); without it, the pairs within the sum of their margins.
-    spread : (n + m + c,) float64, metres, optional
-        Per primitive, with ``reach``: its position uncertainty (default 0).
     """
     import time
 
@@ -86,13 +85,9 @@ def find_contacts(scene, margin: np.ndarray, seconds: dict | None = None, reach:
     pairs = kernels.candidate_pairs(lo, hi, group)
     broad = time.perf_counter()
     distance, witness_i, witness_j, abs_cos = kernels.pair_geometry(pairs, *arrays)
-    if reach is None:
-        kind, limit, spread = np.zeros(len(margin), np.int64), np.zeros((1, 1)), margin
-    else:
-        kind, limit = scene.object_kind[scene.primitive_object], reach
-        spread = np.zeros(len(margin)) if spread is None else spread
+    kind = scene.object_kind[scene.primitive_object]
     pairs, distance, witness_i, witness_j, abs_cos, horizontal, vertical = kernels.near_contacts(
-        pairs, distance, witness_i, witness_j, abs_cos, kind, limit, spread, scene.cap_a, scene.cap_b, NEAR_SLACK)
+        pairs, distance, witness_i, witness_j, abs_cos, kind, reach, spread, scene.cap_a, scene.cap_b, NEAR_SLACK)
     radius = np.concatenate([scene.cap_r, np.zeros(scene.n_boxes + scene.n_cylinders)])
     if seconds is not None:
         seconds["broad"] = seconds.get("broad", 0.0) + broad - clock

@@ -1761,40 +1761,6 @@ def candidate_pairs(lo, hi, group):
 # --------------------------------------------------------------------------- #
 
 
-@njit(cache=True)
-def _segmented_cumsum(values, counts):
-    out = np.empty_like(values)
-    k = 0
-    for c in range(counts.shape[0]):
-        total = 0.0
-        for _ in range(counts[c]):
-            total += values[k]
-            out[k] = total
-            k += 1
-    return out
-
-
-def segmented_cumsum(values, counts):
-    """Running sums that restart at every chain, each summed left to right on its own (so a
-    chain's sums do not depend on what came before it in the array).
-
-    Parameters
-    ----------
-    values : (n,) float64
-    counts : (c,) int64
-        Lengths of the consecutive chains; they add up to ``n``.
-
-    Returns
-    -------
-    (n,) float64
-    """
-    values = np.ascontiguousarray(values, dtype=np.float64)
-    counts = np.ascontiguousarray(counts, dtype=np.int64)
-    if counts.sum() != len(values) or (counts < 0).any():
-        raise ValueError("segmented_cumsum: counts must be >= 0 and add up to len(values)")
-    return _segmented_cumsum(values, counts)
-
-
 @njit(cache=True, parallel=True)
 def _chain_segments(xyz, line_start, origin_x, origin_y, extra):
     n_lines = line_start.shape[0] - 1

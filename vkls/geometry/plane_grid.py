@@ -21,6 +21,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from vkls.geometry.kernels import _cell_of  # floor(x / edge), exact for a power-of-two edge
+
 #: At most this many cell entries per box (plus a constant), and cells per box.
 ENTRIES_PER_BOX = 8
 CELLS_PER_BOX = 16
@@ -32,12 +34,6 @@ _SAMPLE = 1 << 13
 #: city, 3 m segments: 8 m cells, 1.5 entries per box; smaller cells cost more entries than
 #: they save tests).
 EDGE_QUANTILE = 0.75
-
-
-@njit(cache=True, inline="always")
-def _cell(x, inv_edge):
-    """Cell index ``floor(x / edge)``; exact since ``1/edge`` is a power of two."""
-    return np.int64(math.floor(x * inv_edge))
 
 
 @njit(cache=True)
@@ -74,14 +70,14 @@ def _layout(lo, hi, inv_edge, max_entries, max_cells):
         y_hi = max(y_hi, hi[i, 1])
     if not ((x_hi - x_lo) * inv_edge < 1e9 and (y_hi - y_lo) * inv_edge < 1e9):
         return 0, 0, 0, 0, -1
-    cx0, cy0 = _cell(x_lo, inv_edge), _cell(y_lo, inv_edge)
-    nx, ny = _cell(x_hi, inv_edge) - cx0 + 1, _cell(y_hi, inv_edge) - cy0 + 1
+    cx0, cy0 = _cell_of(x_lo, inv_edge), _cell_of(y_lo, inv_edge)
+    nx, ny = _cell_of(x_hi, inv_edge) - cx0 + 1, _cell_of(y_hi, inv_edge) - cy0 + 1
     if nx * ny > max_cells:
         return 0, 0, 0, 0, -1
     entries = 0
     for i in range(n):
-        entries += (_cell(hi[i, 0], inv_edge) - _cell(lo[i, 0], inv_edge) + 1) * \
-            (_cell(hi[i, 1], inv_edge) - _cell(lo[i, 1], inv_edge) + 1)
+        entries += (_cell_of(hi[i, 0], inv_edge) - _cell_of(lo[i, 0], inv_edge) + 1) * \
+            (_cell_of(hi[i, 1], inv_edge) - _cell_of(lo[i, 1], inv_edge) + 1)
         if entries > max_entries:
             return 0, 0, 0, 0, -1
     return cx0, cy0, nx, ny, entries
@@ -96,8 +92,8 @@ def _fill(lo, hi, inv_edge, cx0, cy0, ny, n_cells, n_entries):
     n = lo.shape[0]
     start = np.zeros(n_cells + 1, dtype=np.int64)
     for i in range(n):
-        x0, x1 = _cell(lo[i, 0], inv_edge) - cx0, _cell(hi[i, 0], inv_edge) - cx0
-        y0, y1 = _cell(lo[i, 1], inv_edge) - cy0, _cell(hi[i, 1], inv_edge) - cy0
+        x0, x1 = _cell_of(lo[i, 0], inv_edge) - cx0, _cell_of(hi[i, 0], inv_edge) - cx0
+        y0, y1 = _cell_of(lo[i, 1], inv_edge) - cy0, _cell_of(hi[i, 1], inv_edge) - cy0
         for x in range(x0, x1 + 1):
             for y in range(y0, y1 + 1):
                 start[x * ny + y + 1] += 1
@@ -106,8 +102,8 @@ def _fill(lo, hi, inv_edge, cx0, cy0, ny, n_cells, n_entries):
     members = np.empty(n_entries, dtype=np.int64)
     position = start[:-1].copy()
     for i in range(n):
-        x0, x1 = _cell(lo[i, 0], inv_edge) - cx0, _cell(hi[i, 0], inv_edge) - cx0
-        y0, y1 = _cell(lo[i, 1], inv_edge) - cy0, _cell(hi[i, 1], inv_edge) - cy0
+        x0, x1 = _cell_of(lo[i, 0], inv_edge) - cx0, _cell_of(hi[i, 0], inv_edge) - cx0
+        y0, y1 = _cell_of(lo[i, 1], inv_edge) - cy0, _cell_of(hi[i, 1], inv_edge) - cy0
         for x in range(x0, x1 + 1):
             for y in range(y0, y1 + 1):
                 c = x * ny + y
@@ -138,8 +134,8 @@ def _scan(chunks, first_cell, base, limit, out, start, members, lo, hi, group, i
                     j = members[b]
                     if (group[j] != gi and lo[j, 0] <= hx and lx <= hi[j, 0] and lo[j, 1] <= hy
                             and ly <= hi[j, 1] and lo[j, 2] <= hz and lz <= hi[j, 2]
-                            and _cell(max(lx, lo[j, 0]), inv_edge) == cx
-                            and _cell(max(ly, lo[j, 1]), inv_edge) == cy):
+                            and _cell_of(max(lx, lo[j, 0]), inv_edge) == cx
+                            and _cell_of(max(ly, lo[j, 1]), inv_edge) == cy):
                         if w < limit[k]:
                             out[w, 0] = i
                             out[w, 1] = j
