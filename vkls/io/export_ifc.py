@@ -37,7 +37,7 @@ JOIN_TOLERANCE = 1e-9
 CONTEXT_PRECISION = 1e-5
 
 
-def scene_ifc(street, scene, name: str | None = None) -> str:
+def scene_ifc(street, scene, name: str | None = None, time_stamp: str | None = None) -> str:
     """The IFC4 file (STEP text) of a scene.
 
     Parameters
@@ -47,6 +47,9 @@ def scene_ifc(street, scene, name: str | None = None) -> str:
     scene : vkls.geometry.scene.Scene
     name : str, optional
         Project name (default: the street's name).
+    time_stamp : str, optional
+        The header's creation time, ISO 8601 (default: now). Everything else in the file depends on
+        the scene only, so the same time stamp gives the same file.
 
     Raises
     ------
@@ -58,6 +61,8 @@ def scene_ifc(street, scene, name: str | None = None) -> str:
     except ImportError:
         raise InputError("writing IFC needs ifcopenshell: pip install 'vkls[bim]'") from None
     writer = _Writer(ifcopenshell.file(schema="IFC4"), scene, name or street.name)
+    if time_stamp is not None:
+        writer.file.header.file_name.time_stamp = time_stamp
     writer.cables_and_pipes()
     writer.boxes()
     writer.trunks(street)
