@@ -6,7 +6,8 @@ import pytest
 
 from tests.geometry.test_kernels import brute_overlaps, random_capsules
 from vkls.geometry import kernels as K
-from vkls.geometry.plane_grid import plane_pairs
+from vkls.geometry.plane_grid import (_block_shift, _cell_number, _cell_position, plane_cells, plane_contacts,
+                                     plane_pairs)
 
 
 def sorted_pairs(pairs):
@@ -51,3 +52,86 @@ def test_bad_boxes_are_refused():
         plane_pairs(np.zeros((3, 3)), np.array([[1.0, 1, 1], [np.inf, 1, 1], [1, 1, 1]]), np.arange(3), 1)
     with pytest.raises(ValueError):
         plane_pairs(np.ones((2, 3)), np.zeros((2, 3)), np.arange(2), 1)
+
+
+def random_lines(rng, n_lines=160, extent=40.0):
+    """Chains of 1-8 segments (each line one object), plus rack boxes and root-zone cylinders, with
+    kinds, groups, spreads and margins that cover ``reach`` (as the pipeline makes them)."""
+    starts, ends, owner = [], [], []
+    for line in range(n_lines):
+        count = int(rng.integers(1, 9))
+        points = np.cumsum(np.vstack([rng.uniform(0, extent, 3) * [1, 1, 0.05],
+                                      rng.normal(0, 1.2, (count, 3)) * [1, 1, 0.1]]), axis=0)
+        starts.append(points[:-1])
+        ends.append(points[1:])
+        owner += [line] * count
+    cap_a, cap_b = np.vstack(starts), np.vstack(ends)
+    cap_b[::17] = cap_a[::17]  # some zero-length segments
+    n = len(cap_a)
+    cap_r = rng.uniform(0.01, 0.2, n)
+    boxes, cylinders = 12, 8
+    box_c = rng.uniform(0, extent, (boxes, 3)) * [1, 1, 0.05]
+    box_h = rng.uniform(0.05, 1.0, (boxes, 3))
+    angle = rng.uniform(0, np.pi, boxes)
+    box_axes = np.zeros((boxes, 3, 3))
+    box_axes[:, 0, :2] = np.c_[np.cos(angle), np.sin(angle)]
+    box_axes[:, 1, :2] = np.c_[-np.sin(angle), np.cos(angle)]
+    box_axes[:, 2, 2] = 1.0
+    cyl_xy = rng.uniform(0, extent, (cylinders, 2))
+    cyl_z = np.c_[np.full(cylinders, -1.5), np.zeros(cylinders)]
+    cyl_r = rng.uniform(0.5, 3.0, cylinders)
+    n_objects = n_lines + boxes + cylinders
+    owner = np.concatenate([owner, n_lines + np.arange(boxes + cylinders)]).astype(np.int64)
+    object_kind = rng.integers(0, 4, n_objects)
+    object_group = rng.integers(0, n_objects // 3, n_objects)
+    object_spread = np.where(rng.random(n_objects) < 0.3, rng.uniform(0, 0.3, n_objects), 0.0)
+    reach = rng.uniform(0.0, 0.8, (4, 4))
+    reach = np.maximum(reach, reach.T)
+    reach[1, 2] = reach[2, 1] = np.nan  # no rule judges these two kinds
+    from vkls.pipeline import kind_margins
+
+    counts = np.bincount(object_kind[owner], minlength=4).astype(float)
+    margin = (kind_margins(np.nan_to_num(reach), counts)[object_kind] + object_spread)[owner]
+    primitives = (cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r)
+    return (primitives, owner, np.ascontiguousarray(object_group[owner]), np.ascontiguousarray(object_kind[owner]),
+            np.ascontiguousarray(object_spread[owner]), reach, margin)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_plane_contacts_equal_candidate_pairs_then_geometry_bit_for_bit(seed):
+    rng = np.random.default_rng(seed)
+    primitives, owner, group, kind, spread, reach, margin = random_lines(rng)
+    lo, hi = K.primitive_aabbs(*primitives, margin)
+    cells = plane_cells(lo, hi)
+    assert cells is not None
+    got = plane_contacts(cells, lo, hi, margin, owner, group, kind, spread, reach, 1e-9, primitives,
+                         numba.get_num_threads())
+    pairs = K.candidate_pairs(lo, hi, group)
+    expected = K.near_contacts(pairs, *K.pair_geometry(pairs, *primitives), kind, reach, spread, primitives[0],
+                               primitives[1], 1e-9)
+    assert 50 < len(expected[0]) < len(pairs)
+    assert {(kind[i], kind[j]) for i, j in expected[0]}.isdisjoint({(1, 2), (2, 1)})
+    assert (expected[0] >= len(primitives[0])).any()  # pairs with a box or a cylinder are among them
+    for got_column, expected_column in zip(got, expected):
+        np.testing.assert_array_equal(got_column, expected_column)
+
+
+def test_plane_contacts_are_the_same_with_one_thread_or_two():
+    rng = np.random.default_rng(7)
+    primitives, owner, group, kind, spread, reach, margin = random_lines(rng, n_lines=400)
+    lo, hi = K.primitive_aabbs(*primitives, margin)
+    cells = plane_cells(lo, hi)
+    one, two = (plane_contacts(cells, lo, hi, margin, owner, group, kind, spread, reach, 1e-9, primitives, threads)
+                for threads in (1, 2))
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("nx, ny", [(1, 1), (1, 40), (40, 1), (17, 33), (300, 5)])
+def test_cells_are_numbered_block_by_block_one_to_one(nx, ny):
+    shift = _block_shift(nx, ny)
+    nby = (ny + (1 << shift) - 1) >> shift
+    numbers = {_cell_number(x, y, nby, shift): (x, y) for x in range(nx) for y in range(ny)}
+    assert len(numbers) == nx * ny
+    assert max(numbers) < ((nx + (1 << shift) - 1) >> shift) * nby << (2 * shift)
+    assert all(_cell_position(c, nby, shift) == xy for c, xy in numbers.items())

@@ -74,20 +74,36 @@ def find_contacts(scene, margin: np.ndarray, reach: np.ndarray, spread: np.ndarr
     """
     import time
 
+    import numba
+
     from vkls.geometry import kernels
 
     clock = time.perf_counter()
-
     arrays = (scene.cap_a, scene.cap_b, scene.cap_r, scene.box_c, scene.box_h, scene.box_axes,
               scene.cyl_xy, scene.cyl_z, scene.cyl_r)
-    lo, hi = kernels.primitive_aabbs(*arrays, np.ascontiguousarray(margin, dtype=np.float64))
-    group = np.ascontiguousarray(scene.object_group[scene.primitive_object])
-    pairs = kernels.candidate_pairs(lo, hi, group)
+    margin = np.ascontiguousarray(margin, dtype=np.float64)
+    lo, hi = kernels.primitive_aabbs(*arrays, margin)
+    owner = scene.primitive_object
+    group = np.ascontiguousarray(scene.object_group[owner])
+    kind = np.ascontiguousarray(scene.object_kind[owner])
+    reach = np.ascontiguousarray(reach, dtype=np.float64)
+    spread = np.ascontiguousarray(spread, dtype=np.float64)
+    cells = None
+    if len(lo) >= 2:
+        from vkls.geometry.plane_grid import plane_cells, plane_contacts
+
+        cells = plane_cells(lo, hi)
     broad = time.perf_counter()
-    distance, witness_i, witness_j, abs_cos = kernels.pair_geometry(pairs, *arrays)
-    kind = scene.object_kind[scene.primitive_object]
-    pairs, distance, witness_i, witness_j, abs_cos, horizontal, vertical = kernels.near_contacts(
-        pairs, distance, witness_i, witness_j, abs_cos, kind, reach, spread, scene.cap_a, scene.cap_b, NEAR_SLACK)
+    if cells is not None:
+        found = plane_contacts(cells, lo, hi, margin, owner, group, kind, spread, reach, NEAR_SLACK, arrays,
+                               numba.get_num_threads())
+    else:  # the plane grid does not suit: candidate pairs, then their geometry
+        pairs = kernels.candidate_pairs(lo, hi, group)
+        broad = time.perf_counter()
+        distance, witness_i, witness_j, abs_cos = kernels.pair_geometry(pairs, *arrays)
+        found = kernels.near_contacts(pairs, distance, witness_i, witness_j, abs_cos, kind, reach, spread,
+                                      scene.cap_a, scene.cap_b, NEAR_SLACK)
+    pairs, distance, witness_i, witness_j, abs_cos, horizontal, vertical = found
     radius = np.concatenate([scene.cap_r, np.zeros(scene.n_boxes + scene.n_cylinders)])
     if seconds is not None:
         seconds["broad"] = seconds.get("broad", 0.0) + broad - clock

@@ -233,6 +233,24 @@ def _capsule_capsule(a1, b1, r1, a2, b2, r2):
     return dist, c1, c2, abs_cos
 
 
+@njit(cache=True, inline="always")
+def _lines_farther(a1, b1, r1, a2, b2, r2, limit):
+    """True when two capsules (axes ``a-b`` as 3-tuples, radii ``r``) are certainly more than ``limit``
+    apart, surface to surface: the distance between their axes' infinite lines, a lower bound of the
+    segments' distance, already exceeds it. A cheap test that rejects most crossings (a house
+    connection passing over a main) before the exact closest points; never true for (nearly)
+    parallel axes."""
+    d1 = _sub(b1, a1)
+    d2 = _sub(b2, a2)
+    nx, ny, nz = d1[1] * d2[2] - d1[2] * d2[1], d1[2] * d2[0] - d1[0] * d2[2], d1[0] * d2[1] - d1[1] * d2[0]
+    n2 = nx * nx + ny * ny + nz * nz
+    if not n2 > 1e-6 * _dot(d1, d1) * _dot(d2, d2):
+        return False
+    across = (a1[0] - a2[0]) * nx + (a1[1] - a2[1]) * ny + (a1[2] - a2[2]) * nz
+    reach = limit + r1 + r2
+    return reach >= 0.0 and across * across > reach * reach * n2 * (1.0 + 1e-9)
+
+
 # --------------------------------------------------------------------------- #
 # Segment - oriented box.                                                     #
 # --------------------------------------------------------------------------- #
@@ -812,47 +830,52 @@ def _capsule_cylinder_at(i, k, cap_a, cap_b, cap_r, cyl_xy, cyl_z, cyl_r):
     )
 
 
+@njit(cache=True, inline="always")
+def _geometry_at(i, j, cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r):
+    """Surface distance, witnesses (on ``i``, on ``j``) and |cos| of primitives ``i`` and ``j`` in the
+    numbering [capsules | boxes | cylinders]; ``inf`` and NaN witnesses for a pair without a capsule."""
+    n_cap = cap_a.shape[0]
+    n_box = box_c.shape[0]
+    swap = False
+    ki = _KIND_CAPSULE if i < n_cap else (_KIND_BOX if i < n_cap + n_box else _KIND_CYLINDER)
+    kj = _KIND_CAPSULE if j < n_cap else (_KIND_BOX if j < n_cap + n_box else _KIND_CYLINDER)
+    if ki > kj:
+        i, j = j, i
+        ki, kj = kj, ki
+        swap = True
+    if ki == _KIND_CAPSULE and kj == _KIND_CAPSULE:
+        d, c1, c2, ac = _capsule_capsule(
+            _row(cap_a, i), _row(cap_b, i), cap_r[i], _row(cap_a, j), _row(cap_b, j), cap_r[j]
+        )
+    elif ki == _KIND_CAPSULE and kj == _KIND_BOX:
+        d, c1, c2 = _capsule_box_at(i, j - n_cap, cap_a, cap_b, cap_r, box_c, box_h, box_axes)
+        ac = 0.0
+    elif ki == _KIND_CAPSULE and kj == _KIND_CYLINDER:
+        d, c1, c2, ac = _capsule_cylinder_at(i, j - n_cap - n_box, cap_a, cap_b, cap_r, cyl_xy, cyl_z, cyl_r)
+    else:
+        d = np.inf
+        c1 = (np.nan, np.nan, np.nan)
+        c2 = c1
+        ac = 0.0
+    if swap:
+        return d, c2, c1, ac
+    return d, c1, c2, ac
+
+
 @njit(cache=True, parallel=True)
 def _pair_geometry(pairs, cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r):
     n_pairs = pairs.shape[0]
-    n_cap = cap_a.shape[0]
-    n_box = box_c.shape[0]
     dist = np.empty(n_pairs, dtype=np.float64)
     wi = np.empty((n_pairs, 3), dtype=np.float64)
     wj = np.empty((n_pairs, 3), dtype=np.float64)
     abs_cos = np.empty(n_pairs, dtype=np.float64)
     for p in prange(n_pairs):
-        i = pairs[p, 0]
-        j = pairs[p, 1]
-        swap = False
-        ki = _KIND_CAPSULE if i < n_cap else (_KIND_BOX if i < n_cap + n_box else _KIND_CYLINDER)
-        kj = _KIND_CAPSULE if j < n_cap else (_KIND_BOX if j < n_cap + n_box else _KIND_CYLINDER)
-        if ki > kj:
-            i, j = j, i
-            ki, kj = kj, ki
-            swap = True
-        if ki == _KIND_CAPSULE and kj == _KIND_CAPSULE:
-            d, c1, c2, ac = _capsule_capsule(
-                _row(cap_a, i), _row(cap_b, i), cap_r[i], _row(cap_a, j), _row(cap_b, j), cap_r[j]
-            )
-        elif ki == _KIND_CAPSULE and kj == _KIND_BOX:
-            d, c1, c2 = _capsule_box_at(i, j - n_cap, cap_a, cap_b, cap_r, box_c, box_h, box_axes)
-            ac = 0.0
-        elif ki == _KIND_CAPSULE and kj == _KIND_CYLINDER:
-            d, c1, c2, ac = _capsule_cylinder_at(i, j - n_cap - n_box, cap_a, cap_b, cap_r, cyl_xy, cyl_z, cyl_r)
-        else:
-            d = np.inf
-            c1 = (np.nan, np.nan, np.nan)
-            c2 = c1
-            ac = 0.0
+        d, c1, c2, ac = _geometry_at(pairs[p, 0], pairs[p, 1], cap_a, cap_b, cap_r, box_c, box_h, box_axes,
+                                     cyl_xy, cyl_z, cyl_r)
         dist[p] = d
         abs_cos[p] = ac
-        if swap:
-            _put(wi, p, c2)
-            _put(wj, p, c1)
-        else:
-            _put(wi, p, c1)
-            _put(wj, p, c2)
+        _put(wi, p, c1)
+        _put(wj, p, c2)
     return dist, wi, wj, abs_cos
 
 
@@ -1935,8 +1958,38 @@ def _near_mask(pairs, distance, kind, limit, spread, slack):
     return keep
 
 
+@njit(cache=True, inline="always")
+def _lateral_of(wi, wj, axis_a, axis_b):
+    """Horizontal and vertical length of the witness-to-witness vector ``wj - wi`` (3-tuples) without
+    its part along the axis ``axis_a -> axis_b`` (none when that has zero length), metres."""
+    dx = wj[0] - wi[0]
+    dy = wj[1] - wi[1]
+    dz = wj[2] - wi[2]
+    ax = axis_b[0] - axis_a[0]
+    ay = axis_b[1] - axis_a[1]
+    az = axis_b[2] - axis_a[2]
+    length = math.sqrt(ax * ax + ay * ay + az * az)
+    if length > 0.0:
+        ax /= length
+        ay /= length
+        az /= length
+        along = dx * ax + dy * ay + dz * az
+        dx -= along * ax
+        dy -= along * ay
+        dz -= along * az
+    return math.hypot(dx, dy), abs(dz)
+
+
+@njit(cache=True, inline="always")
+def _lateral(i, wi, wj, cap_a, cap_b):
+    """:func:`_lateral_of` along primitive ``i``'s axis where ``i`` is a capsule (else along nothing)."""
+    if i < cap_a.shape[0]:
+        return _lateral_of(wi, wj, _row(cap_a, i), _row(cap_b, i))
+    return _lateral_of(wi, wj, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
+
+
 @njit(cache=True, parallel=True)
-def _gather_contacts(rows, pairs, distance, wi, wj, abs_cos, cap_a, cap_b, n_capsules):
+def _gather_contacts(rows, pairs, distance, wi, wj, abs_cos, cap_a, cap_b):
     m = rows.shape[0]
     out_pairs = np.empty((m, 2), dtype=np.int64)
     out_d = np.empty(m, dtype=np.float64)
@@ -1951,28 +2004,10 @@ def _gather_contacts(rows, pairs, distance, wi, wj, abs_cos, cap_a, cap_b, n_cap
         out_pairs[u, 1] = pairs[p, 1]
         out_d[u] = distance[p]
         out_cos[u] = abs_cos[p]
-        dx = wj[p, 0] - wi[p, 0]
-        dy = wj[p, 1] - wi[p, 1]
-        dz = wj[p, 2] - wi[p, 2]
         for k in range(3):
             out_wi[u, k] = wi[p, k]
             out_wj[u, k] = wj[p, k]
-        i = pairs[p, 0]
-        if i < n_capsules:
-            ax = cap_b[i, 0] - cap_a[i, 0]
-            ay = cap_b[i, 1] - cap_a[i, 1]
-            az = cap_b[i, 2] - cap_a[i, 2]
-            length = math.sqrt(ax * ax + ay * ay + az * az)
-            if length > 0.0:
-                ax /= length
-                ay /= length
-                az /= length
-                along = dx * ax + dy * ay + dz * az
-                dx -= along * ax
-                dy -= along * ay
-                dz -= along * az
-        horizontal[u] = math.hypot(dx, dy)
-        vertical[u] = abs(dz)
+        horizontal[u], vertical[u] = _lateral(pairs[p, 0], _row(wi, p), _row(wj, p), cap_a, cap_b)
     return out_pairs, out_d, out_wi, out_wj, out_cos, horizontal, vertical
 
 
@@ -2022,4 +2057,4 @@ def near_contacts(pairs, distance, witness_i, witness_j, abs_cos, kind, limit, s
         raise ValueError(f"distance: expected {len(pairs)} rows, got {len(distance)}")
     keep = _near_mask(pairs, distance, kind, limit, spread, float(slack))
     rows = np.flatnonzero(keep)
-    return _gather_contacts(rows, pairs, distance, witness_i, witness_j, abs_cos, cap_a, cap_b, cap_a.shape[0])
+    return _gather_contacts(rows, pairs, distance, witness_i, witness_j, abs_cos, cap_a, cap_b)

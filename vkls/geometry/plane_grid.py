@@ -21,7 +21,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from vkls.geometry.kernels import _cell_of  # floor(x / edge), exact for a power-of-two edge
+from vkls.geometry.kernels import _capsule_capsule, _cell_of, _geometry_at, _lateral, _lateral_of, _lines_farther  # _cell_of: floor(x / edge), exact
 
 #: At most this many cell entries per box (plus a constant), and cells per box.
 ENTRIES_PER_BOX = 8
@@ -34,6 +34,31 @@ _SAMPLE = 1 << 13
 #: city, 3 m segments: 8 m cells, 1.5 entries per box; smaller cells cost more entries than
 #: they save tests).
 EDGE_QUANTILE = 0.75
+
+
+#: Cells are numbered block by block (square blocks of up to 16 x 16 cells, row by row within a
+#: block), so that the scan meets the next segments of a line while they are still in the cache.
+_BLOCK_SHIFT = 4
+
+
+def _block_shift(nx: int, ny: int) -> int:
+    """log2 of the block side: 16 cells, less for a grid narrower than that (a single street)."""
+    return min(_BLOCK_SHIFT, max(0, math.ceil(math.log2(max(1, min(nx, ny))))))
+
+
+@njit(cache=True, inline="always")
+def _cell_number(x, y, nby, shift):
+    """Number of the cell at ``(x, y)`` (cells from the grid's corner) in block order."""
+    mask = (1 << shift) - 1
+    return ((((x >> shift) * nby + (y >> shift)) << shift | (x & mask)) << shift) | (y & mask)
+
+
+@njit(cache=True, inline="always")
+def _cell_position(c, nby, shift):
+    """Inverse of :func:`_cell_number`: ``(x, y)`` of cell ``c``."""
+    mask = (1 << shift) - 1
+    block = c >> (2 * shift)
+    return (block // nby << shift) | ((c >> shift) & mask), (block % nby << shift) | (c & mask)
 
 
 @njit(cache=True)
@@ -84,7 +109,7 @@ def _layout(lo, hi, inv_edge, max_entries, max_cells):
 
 
 @njit(cache=True)
-def _fill(lo, hi, inv_edge, cx0, cy0, ny, n_cells, n_entries):
+def _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, n_cells, n_entries):
     """Counting sort of the (cell, object) entries: ``start (cells + 1,)``, ``members (entries,)``.
 
     The boxes are not copied into entry order: objects come in the order of their lines, so
@@ -96,7 +121,7 @@ def _fill(lo, hi, inv_edge, cx0, cy0, ny, n_cells, n_entries):
         y0, y1 = _cell_of(lo[i, 1], inv_edge) - cy0, _cell_of(hi[i, 1], inv_edge) - cy0
         for x in range(x0, x1 + 1):
             for y in range(y0, y1 + 1):
-                start[x * ny + y + 1] += 1
+                start[_cell_number(x, y, nby, shift) + 1] += 1
     for c in range(n_cells):
         start[c + 1] += start[c]
     members = np.empty(n_entries, dtype=np.int64)
@@ -106,14 +131,14 @@ def _fill(lo, hi, inv_edge, cx0, cy0, ny, n_cells, n_entries):
         y0, y1 = _cell_of(lo[i, 1], inv_edge) - cy0, _cell_of(hi[i, 1], inv_edge) - cy0
         for x in range(x0, x1 + 1):
             for y in range(y0, y1 + 1):
-                c = x * ny + y
+                c = _cell_number(x, y, nby, shift)
                 members[position[c]] = i
                 position[c] += 1
     return start, members
 
 
 @njit(cache=True, parallel=True)
-def _scan(chunks, first_cell, base, limit, out, start, members, lo, hi, group, inv_edge, cx0, cy0, ny):
+def _scan(chunks, first_cell, base, limit, out, start, members, lo, hi, group, inv_edge, cx0, cy0, nby, shift):
     """Write the pairs of the cell chunks ``chunks``: chunk ``k`` covers cells
     ``[first_cell[k], first_cell[k + 1])`` and writes from ``out[base[k]]`` up to ``out[limit[k]]``;
     returns each chunk's true pair count (above ``limit - base``: it overflowed)."""
@@ -125,7 +150,9 @@ def _scan(chunks, first_cell, base, limit, out, start, members, lo, hi, group, i
             s, e = start[c], start[c + 1]
             if e - s < 2:
                 continue
-            cx, cy = c // ny + cx0, c % ny + cy0
+            cx, cy = _cell_position(c, nby, shift)
+            cx += cx0
+            cy += cy0
             for a in range(s, e - 1):
                 i = members[a]
                 gi = group[i]
@@ -145,13 +172,14 @@ def _scan(chunks, first_cell, base, limit, out, start, members, lo, hi, group, i
 
 
 @njit(cache=True)
-def _pairs(lo, hi, group, inv_edge, cx0, cy0, nx, ny, n_entries, n_threads):
-    start, members = _fill(lo, hi, inv_edge, cx0, cy0, ny, nx * ny, n_entries)
-    n_cells = nx * ny
-    n_chunks = max(1, min(n_cells, _CHUNKS_PER_THREAD * n_threads))
+def _chunk_plan(start, n_entries, n_chunks, rows_per_entry):
+    """Chunks of cells with about equal entries: ``first_cell (chunks + 1,)`` and the first output row
+    of each chunk, ``base (chunks + 1,)``, leaving ``rows_per_entry`` rows per entry (plus 64)."""
+    n_cells = start.shape[0] - 1
+    n_chunks = max(1, min(n_cells, n_chunks))
     first_cell = np.empty(n_chunks + 1, dtype=np.int64)
     first_cell[0] = 0
-    for k in range(1, n_chunks):  # chunks of about equal entries
+    for k in range(1, n_chunks):
         first_cell[k] = np.searchsorted(start, k * n_entries // n_chunks)
     first_cell[n_chunks] = n_cells
     for k in range(1, n_chunks + 1):
@@ -159,28 +187,50 @@ def _pairs(lo, hi, group, inv_edge, cx0, cy0, nx, ny, n_entries, n_threads):
     base = np.empty(n_chunks + 1, dtype=np.int64)
     base[0] = 0
     for k in range(n_chunks):
-        base[k + 1] = base[k] + _PAIRS_PER_ENTRY_GUESS * (start[first_cell[k + 1]] - start[first_cell[k]]) + 64
+        base[k + 1] = base[k] + rows_per_entry * (start[first_cell[k + 1]] - start[first_cell[k]]) + 64
+    return first_cell, base
+
+
+@njit(cache=True)
+def _overflow_plan(used, base):
+    """For the chunks whose rows did not fit (``used > base[k + 1] - base[k]``): their indices, new
+    first rows past ``base[-1]`` and row limits (``extra_base``, ``limit``), and the rows needed in all."""
+    n_chunks = used.shape[0]
+    over = np.flatnonzero(used > base[1:] - base[:-1])
+    extra_base = np.full(n_chunks + 1, base[n_chunks], dtype=np.int64)
+    total = base[n_chunks]
+    for k in over:
+        extra_base[k] = total
+        total += used[k]
+    limit = extra_base.copy()
+    for k in over:
+        limit[k] = extra_base[k] + used[k]
+    return over, extra_base, limit, total
+
+
+@njit(cache=True)
+def _grow(rows, total):
+    """``rows`` with room for ``total`` rows (the new rows uninitialised)."""
+    grown = np.empty((total,) + rows.shape[1:], dtype=rows.dtype)
+    grown[: rows.shape[0]] = rows
+    return grown
+
+
+@njit(cache=True)
+def _pairs(start, members, lo, hi, group, inv_edge, cx0, cy0, nby, shift, n_threads):
+    n_entries = members.shape[0]
+    first_cell, base = _chunk_plan(start, n_entries, _CHUNKS_PER_THREAD * n_threads, _PAIRS_PER_ENTRY_GUESS)
+    n_chunks = first_cell.shape[0] - 1
     out = np.empty((base[n_chunks], 2), dtype=np.int64)
     used = _scan(np.arange(n_chunks), first_cell, base, base[1:], out, start, members, lo, hi, group,
-                 inv_edge, cx0, cy0, ny)
-    over = np.flatnonzero(used > base[1:] - base[:-1])
+                 inv_edge, cx0, cy0, nby, shift)
+    over, extra_base, limit, total = _overflow_plan(used, base)
     if over.shape[0] > 0:  # scan the chunks that overflowed again into room of their exact size
-        extra_base = np.full(n_chunks + 1, base[n_chunks], dtype=np.int64)
-        total_extra = 0
-        for k in over:
-            extra_base[k] = base[n_chunks] + total_extra
-            total_extra += used[k]
-        limit = extra_base.copy()
-        for k in over:
-            limit[k] = extra_base[k] + used[k]
-        grown = np.empty((base[n_chunks] + total_extra, 2), dtype=np.int64)
-        grown[: base[n_chunks]] = out
-        out = grown
-        _scan(over, first_cell, extra_base, limit, out, start, members, lo, hi, group, inv_edge, cx0, cy0, ny)
+        out = _grow(out, total)
+        _scan(over, first_cell, extra_base, limit, out, start, members, lo, hi, group, inv_edge, cx0, cy0, nby, shift)
         for k in over:
             base[k] = extra_base[k]
-    total = used.sum()
-    raw = np.empty((total, 2), dtype=np.int64)
+    raw = np.empty((used.sum(), 2), dtype=np.int64)
     w = 0
     for k in range(n_chunks):
         raw[w: w + used[k]] = out[base[k]: base[k] + used[k]]
@@ -207,6 +257,252 @@ def plane_pairs(lo: np.ndarray, hi: np.ndarray, group: np.ndarray, n_threads: in
     ValueError
         A box that is not finite or has ``lo > hi``.
     """
+    cells = plane_cells(lo, hi)
+    if cells is None:
+        return None
+    return _pairs(*cells[:2], lo, hi, group, *cells[2:], n_threads)
+
+
+# --------------------------------------------------------------------------- #
+# Contacts: the broad phase, the exact distance and the reach filter in one    #
+# pass over the cells.                                                         #
+# --------------------------------------------------------------------------- #
+
+#: Columns of a contact row: distance, witness on i (3), witness on j (3), |cos|, horizontal, vertical.
+_CONTACT_COLUMNS = 10
+#: Contact rows per cell entry the scan's buffers expect at first (a city keeps 0.3 per entry).
+_CONTACTS_PER_ENTRY_GUESS = 1
+
+
+@njit(cache=True, parallel=True)
+def _contact_scan(chunks, first_cell, base, limit, pairs_out, values_out, start, members, lo, hi, owner, group,
+                  kind, margin, spread, reach, slack, cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z,
+                  cyl_r, inv_edge, cx0, cy0, nby, shift, widest):
+    """Write the contacts of the cell chunks ``chunks`` (as :func:`_scan` writes pairs); returns each
+    chunk's true contact count.
+
+    Within a cell the members of one object (the consecutive segments of a line) form a run. Two
+    runs are compared only when their objects are of different groups, some rule judges their
+    two kinds, and their boxes, shrunk back from the broad-phase margins to the pair's own limit
+    ``reach + spread_i + spread_j + slack``, overlap; then their members, by the same test. Two
+    capsules whose axes' lines already lie farther apart than the limit are not measured.
+
+    A cell's boxes and segments are first copied side by side (the members of a cell lie in
+    several places of the scene's arrays; the pairs then read them from the copy).
+    """
+    n_capsules = cap_a.shape[0]
+    used = np.zeros(chunks.shape[0], dtype=np.int64)
+    for u in prange(chunks.shape[0]):
+        k = chunks[u]
+        w = base[k]
+        run_first = np.empty(widest + 1, dtype=np.int64)
+        run_box = np.empty((widest, 6), dtype=np.float64)
+        run_group = np.empty(widest, dtype=np.int64)
+        run_kind = np.empty(widest, dtype=np.int64)
+        run_margin = np.empty(widest, dtype=np.float64)
+        run_spread = np.empty(widest, dtype=np.float64)
+        order = np.empty(widest, dtype=np.int64)
+        box = np.empty((widest, 6), dtype=np.float64)
+        segment = np.zeros((widest, 7), dtype=np.float64)
+        for c in range(first_cell[k], first_cell[k + 1]):
+            s, e = start[c], start[c + 1]
+            if e - s < 2:
+                continue
+            cx, cy = _cell_position(c, nby, shift)
+            cx += cx0
+            cy += cy0
+            runs = 0
+            previous = -1
+            for a in range(s, e):
+                i = members[a]
+                p = a - s
+                for q in range(3):
+                    box[p, q] = lo[i, q]
+                    box[p, 3 + q] = hi[i, q]
+                if i < n_capsules:
+                    for q in range(3):
+                        segment[p, q] = cap_a[i, q]
+                        segment[p, 3 + q] = cap_b[i, q]
+                    segment[p, 6] = cap_r[i]
+                if owner[i] != previous:
+                    previous = owner[i]
+                    run_first[runs] = a
+                    run_group[runs], run_kind[runs] = group[i], kind[i]
+                    run_margin[runs], run_spread[runs] = margin[i], spread[i]
+                    for q in range(6):
+                        run_box[runs, q] = box[p, q]
+                    runs += 1
+                else:
+                    for q in range(3):
+                        run_box[runs - 1, q] = min(run_box[runs - 1, q], box[p, q])
+                        run_box[runs - 1, 3 + q] = max(run_box[runs - 1, 3 + q], box[p, 3 + q])
+            run_first[runs] = e
+            # sweep along the axis in which the runs are thinnest (across a street's lines)
+            extent_x, extent_y = 0.0, 0.0
+            for r in range(runs):
+                extent_x += run_box[r, 3] - run_box[r, 0]
+                extent_y += run_box[r, 4] - run_box[r, 1]
+            axis = 0 if extent_x <= extent_y else 1
+            for r in range(runs):  # insertion sort of the runs on their lower bound along the axis
+                t = r - 1
+                while t >= 0 and run_box[order[t], axis] > run_box[r, axis]:
+                    order[t + 1] = order[t]
+                    t -= 1
+                order[t + 1] = r
+            for u1 in range(runs - 1):
+                s1 = order[u1]
+                upper = run_box[s1, 3 + axis]
+                for u2 in range(u1 + 1, runs):
+                    s2 = order[u2]
+                    if run_box[s2, axis] > upper:
+                        break
+                    r1, r2 = min(s1, s2), max(s1, s2)  # runs in member order, so that i < j
+                    if run_group[r2] == run_group[r1]:
+                        continue
+                    within = reach[run_kind[r1], run_kind[r2]] + run_spread[r1] + run_spread[r2] + slack
+                    if math.isnan(within):  # no rule judges this pair of kinds
+                        continue
+                    shrink = max(0.0, run_margin[r1] + run_margin[r2] - within - slack)
+                    if not (run_box[r2, 0] + shrink <= run_box[r1, 3] and run_box[r1, 0] + shrink <= run_box[r2, 3]
+                            and run_box[r2, 1] + shrink <= run_box[r1, 4]
+                            and run_box[r1, 1] + shrink <= run_box[r2, 4]
+                            and run_box[r2, 2] + shrink <= run_box[r1, 5]
+                            and run_box[r1, 2] + shrink <= run_box[r2, 5]):
+                        continue
+                    for a in range(run_first[r1], run_first[r1 + 1]):
+                        i = members[a]
+                        p = a - s
+                        lx, ly, lz, hx, hy, hz = box[p, 0], box[p, 1], box[p, 2], box[p, 3], box[p, 4], box[p, 5]
+                        a1 = (segment[p, 0], segment[p, 1], segment[p, 2])
+                        b1 = (segment[p, 3], segment[p, 4], segment[p, 5])
+                        for b in range(run_first[r2], run_first[r2 + 1]):
+                            q = b - s
+                            if not (box[q, 0] + shrink <= hx and lx + shrink <= box[q, 3]
+                                    and box[q, 1] + shrink <= hy and ly + shrink <= box[q, 4]
+                                    and box[q, 2] + shrink <= hz and lz + shrink <= box[q, 5]
+                                    and _cell_of(max(lx, box[q, 0]), inv_edge) == cx
+                                    and _cell_of(max(ly, box[q, 1]), inv_edge) == cy):
+                                continue
+                            j = members[b]
+                            if j < n_capsules:  # and so is i < j
+                                a2 = (segment[q, 0], segment[q, 1], segment[q, 2])
+                                b2 = (segment[q, 3], segment[q, 4], segment[q, 5])
+                                if _lines_farther(a1, b1, segment[p, 6], a2, b2, segment[q, 6], within + slack):
+                                    continue
+                                d, wi, wj, abs_cos = _capsule_capsule(a1, b1, segment[p, 6], a2, b2, segment[q, 6])
+                            else:
+                                d, wi, wj, abs_cos = _geometry_at(i, j, cap_a, cap_b, cap_r, box_c, box_h, box_axes,
+                                                                  cyl_xy, cyl_z, cyl_r)
+                            if not d <= within:
+                                continue
+                            if w < limit[k]:
+                                pairs_out[w, 0] = i
+                                pairs_out[w, 1] = j
+                                values_out[w, 0] = d
+                                for t in range(3):
+                                    values_out[w, 1 + t] = wi[t]
+                                    values_out[w, 4 + t] = wj[t]
+                                values_out[w, 7] = abs_cos
+                                if i < n_capsules:
+                                    horizontal, vertical = _lateral_of(wi, wj, a1, b1)
+                                else:
+                                    horizontal, vertical = _lateral(i, wi, wj, cap_a, cap_b)
+                                values_out[w, 8] = horizontal
+                                values_out[w, 9] = vertical
+                            w += 1
+        used[u] = w - base[k]
+    return used
+
+
+@njit(cache=True)
+def _contacts(start, members, lo, hi, owner, group, kind, margin, spread, reach, slack, cap_a, cap_b, cap_r, box_c,
+              box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, n_threads):
+    n_entries = members.shape[0]
+    first_cell, base = _chunk_plan(start, n_entries, _CHUNKS_PER_THREAD * n_threads, _CONTACTS_PER_ENTRY_GUESS)
+    n_chunks = first_cell.shape[0] - 1
+    widest = max(1, np.max(start[1:] - start[:-1]))
+    pairs_out = np.empty((base[n_chunks], 2), dtype=np.int64)
+    values_out = np.empty((base[n_chunks], _CONTACT_COLUMNS), dtype=np.float64)
+    used = _contact_scan(np.arange(n_chunks), first_cell, base, base[1:], pairs_out, values_out, start, members,
+                         lo, hi, owner, group, kind, margin, spread, reach, slack, cap_a, cap_b, cap_r, box_c, box_h,
+                         box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, widest)
+    over, extra_base, limit, total = _overflow_plan(used, base)
+    if over.shape[0] > 0:
+        pairs_out, values_out = _grow(pairs_out, total), _grow(values_out, total)
+        _contact_scan(over, first_cell, extra_base, limit, pairs_out, values_out, start, members, lo, hi, owner,
+                      group, kind, margin, spread, reach, slack, cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy,
+                      cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, widest)
+        for k in over:
+            base[k] = extra_base[k]
+    rows = np.empty(used.sum(), dtype=np.int64)
+    w = 0
+    for k in range(n_chunks):
+        rows[w: w + used[k]] = np.arange(base[k], base[k] + used[k])
+        w += used[k]
+    return _sorted_contacts(rows, pairs_out, values_out, lo.shape[0])
+
+
+@njit(cache=True, parallel=True)
+def _sorted_contacts(rows, pairs_out, values_out, n):
+    """The contact rows ``rows`` in lexicographic ``(i, j)`` order: pairs, distance, witness_i,
+    witness_j, abs_cos, horizontal, vertical (a counting sort on ``i``, then each run on ``j``)."""
+    m = rows.shape[0]
+    start = np.zeros(n + 1, dtype=np.int64)
+    for u in range(m):
+        start[pairs_out[rows[u], 0] + 1] += 1
+    for i in range(n):
+        start[i + 1] += start[i]
+    order = np.empty(m, dtype=np.int64)
+    position = start[:-1].copy()
+    for u in range(m):
+        i = pairs_out[rows[u], 0]
+        order[position[i]] = rows[u]
+        position[i] += 1
+    for i in prange(n):
+        for u in range(start[i] + 1, start[i + 1]):  # insertion sort on j (a run holds a few rows)
+            row = order[u]
+            j = pairs_out[row, 1]
+            t = u - 1
+            while t >= start[i] and pairs_out[order[t], 1] > j:
+                order[t + 1] = order[t]
+                t -= 1
+            order[t + 1] = row
+    pairs = np.empty((m, 2), dtype=np.int64)
+    distance = np.empty(m, dtype=np.float64)
+    witness_i = np.empty((m, 3), dtype=np.float64)
+    witness_j = np.empty((m, 3), dtype=np.float64)
+    abs_cos = np.empty(m, dtype=np.float64)
+    horizontal = np.empty(m, dtype=np.float64)
+    vertical = np.empty(m, dtype=np.float64)
+    for u in prange(m):
+        row = order[u]
+        pairs[u, 0], pairs[u, 1] = pairs_out[row, 0], pairs_out[row, 1]
+        distance[u] = values_out[row, 0]
+        for q in range(3):
+            witness_i[u, q] = values_out[row, 1 + q]
+            witness_j[u, q] = values_out[row, 4 + q]
+        abs_cos[u] = values_out[row, 7]
+        horizontal[u] = values_out[row, 8]
+        vertical[u] = values_out[row, 9]
+    return pairs, distance, witness_i, witness_j, abs_cos, horizontal, vertical
+
+
+def plane_cells(lo: np.ndarray, hi: np.ndarray):
+    """The boxes entered in a plane grid, or ``None`` when the grid does not suit (see :func:`plane_pairs`).
+
+    Parameters
+    ----------
+    lo, hi : (N, 3) float64, metres, C-contiguous
+
+    Returns
+    -------
+    tuple ``(start, members, inv_edge, cx0, cy0, nby, shift)`` for :func:`plane_contacts`, or None.
+
+    Raises
+    ------
+    ValueError
+        A box that is not finite or has ``lo > hi``.
+    """
     n = lo.shape[0]
     edge = _edge(lo, hi)
     inv_edge = 1.0 / edge
@@ -215,4 +511,50 @@ def plane_pairs(lo: np.ndarray, hi: np.ndarray, group: np.ndarray, n_threads: in
         raise ValueError("candidate_pairs: lo and hi must be finite with lo <= hi")
     if entries < 0:
         return None
-    return _pairs(lo, hi, group, inv_edge, cx0, cy0, nx, ny, entries, n_threads)
+    shift = _block_shift(nx, ny)
+    nbx, nby = (nx + (1 << shift) - 1) >> shift, (ny + (1 << shift) - 1) >> shift
+    start, members = _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, (nbx * nby) << (2 * shift), entries)
+    return start, members, inv_edge, cx0, cy0, nby, shift
+
+
+def plane_contacts(cells, lo, hi, margin, owner, group, kind, spread, reach, slack, primitives, n_threads):
+    """Every pair of primitives within its limit distance, found in one pass over the cells of a plane grid.
+
+    The same rows, bit for bit, as :func:`vkls.geometry.kernels.candidate_pairs` on the boxes,
+    then :func:`~vkls.geometry.kernels.pair_geometry` and
+    :func:`~vkls.geometry.kernels.near_contacts`; but no candidate pair is stored, pairs of
+    kinds no rule judges are never measured, and a pair is measured only when its boxes overlap
+    within the pair's own limit (not the sum of both margins).
+
+    Parameters
+    ----------
+    cells : tuple
+        From :func:`plane_cells` on ``lo, hi``.
+    lo, hi : (N, 3) float64, metres, C-contiguous
+        Primitive boxes enlarged by ``margin``, finite, ``lo <= hi``.
+    margin : (N,) float64, metres
+        What each box was enlarged by, with ``margin_i + margin_j >= reach + spread_i + spread_j``.
+    owner, group, kind : (N,) int64
+        Per primitive: its object (constant over the primitives of one object, which are
+        consecutive where they are segments of one line), its group (pairs within a group are
+        skipped) and its kind code (a row and column of ``reach``). ``group`` and ``kind`` are
+        functions of ``owner``.
+    spread : (N,) float64, metres
+        Per primitive: its position uncertainty (a function of ``owner``).
+    reach : (K, K) float64, metres
+        Per pair of kinds, the largest distance kept (NaN: none).
+    slack : float, metres
+        Added to every limit.
+    primitives : tuple
+        ``(cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r)``.
+    n_threads : int
+
+    Returns
+    -------
+    pairs : (p, 2) int64, ``i < j``, sorted lexicographically
+    distance : (p,) ; witness_i, witness_j : (p, 3) ; abs_cos, horizontal, vertical : (p,)
+        As :func:`vkls.geometry.kernels.near_contacts` returns them.
+    """
+    start, members, inv_edge, cx0, cy0, nby, shift = cells
+    return _contacts(start, members, lo, hi, owner, group, kind, margin, spread, reach, float(slack), *primitives,
+                     inv_edge, cx0, cy0, nby, shift, n_threads)
