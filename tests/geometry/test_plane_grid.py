@@ -6,8 +6,14 @@ import pytest
 
 from tests.geometry.test_kernels import brute_overlaps, random_capsules
 from vkls.geometry import kernels as K
-from vkls.geometry.plane_grid import (_block_shift, _cell_number, _cell_position, plane_cells, plane_contacts,
-                                     plane_pairs)
+from vkls.geometry.plane_grid import (
+    _block_shift,
+    _cell_number,
+    _cell_position,
+    plane_cells,
+    plane_contacts,
+    plane_pairs,
+)
 
 
 def sorted_pairs(pairs):
