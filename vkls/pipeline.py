@@ -107,9 +107,7 @@ def position_spread(scene: Scene) -> np.ndarray:
 def scene_contacts(scene: Scene, norms: Norms, rules: list, seconds: dict | None = None) -> Contacts:
     """Every primitive pair within the reach of some rule (broad phase + narrow phase + reach filter)."""
     reach, spread = rule_reach(norms, rules), position_spread(scene)
-    primitive = scene.primitive_object
-    return find_contacts(scene, broad_phase_margins(scene, reach, spread)[primitive], reach, spread[primitive],
-                         seconds)
+    return find_contacts(scene, broad_phase_margins(scene, reach, spread), reach, spread, seconds)
 
 
 def kind_margins(reach: np.ndarray, counts: np.ndarray, rare_share: float = 0.05) -> np.ndarray:

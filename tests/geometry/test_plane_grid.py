@@ -97,24 +97,24 @@ def random_lines(rng, n_lines=160, extent=40.0):
     from vkls.pipeline import kind_margins
 
     counts = np.bincount(object_kind[owner], minlength=4).astype(float)
-    margin = (kind_margins(np.nan_to_num(reach), counts)[object_kind] + object_spread)[owner]
+    object_margin = kind_margins(np.nan_to_num(reach), counts)[object_kind] + object_spread
     primitives = (cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r)
-    return (primitives, owner, np.ascontiguousarray(object_group[owner]), np.ascontiguousarray(object_kind[owner]),
-            np.ascontiguousarray(object_spread[owner]), reach, margin)
+    return primitives, owner, object_group, object_kind, object_margin, object_spread, reach
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_plane_contacts_equal_candidate_pairs_then_geometry_bit_for_bit(seed):
     rng = np.random.default_rng(seed)
-    primitives, owner, group, kind, spread, reach, margin = random_lines(rng)
-    lo, hi = K.primitive_aabbs(*primitives, margin)
+    primitives, owner, group, kind, margin, spread, reach = random_lines(rng)
+    lo, hi = K.primitive_aabbs(*primitives, margin[owner])
     cells = plane_cells(lo, hi)
     assert cells is not None
-    got = plane_contacts(cells, lo, hi, margin, owner, group, kind, spread, reach, 1e-9, primitives,
+    got = plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, 1e-9, primitives,
                          numba.get_num_threads())
-    pairs = K.candidate_pairs(lo, hi, group)
-    expected = K.near_contacts(pairs, *K.pair_geometry(pairs, *primitives), kind, reach, spread, primitives[0],
-                               primitives[1], 1e-9)
+    pairs = K.candidate_pairs(lo, hi, group[owner])
+    expected = K.near_contacts(pairs, *K.pair_geometry(pairs, *primitives), kind[owner], reach, spread[owner],
+                               primitives[0], primitives[1], 1e-9)
+    kind = kind[owner]
     assert 50 < len(expected[0]) < len(pairs)
     assert {(kind[i], kind[j]) for i, j in expected[0]}.isdisjoint({(1, 2), (2, 1)})
     assert (expected[0] >= len(primitives[0])).any()  # pairs with a box or a cylinder are among them
@@ -124,10 +124,10 @@ def test_plane_contacts_equal_candidate_pairs_then_geometry_bit_for_bit(seed):
 
 def test_plane_contacts_are_the_same_with_one_thread_or_two():
     rng = np.random.default_rng(7)
-    primitives, owner, group, kind, spread, reach, margin = random_lines(rng, n_lines=400)
-    lo, hi = K.primitive_aabbs(*primitives, margin)
+    primitives, owner, group, kind, margin, spread, reach = random_lines(rng, n_lines=400)
+    lo, hi = K.primitive_aabbs(*primitives, margin[owner])
     cells = plane_cells(lo, hi)
-    one, two = (plane_contacts(cells, lo, hi, margin, owner, group, kind, spread, reach, 1e-9, primitives, threads)
+    one, two = (plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, 1e-9, primitives, threads)
                 for threads in (1, 2))
     for a, b in zip(one, two):
         np.testing.assert_array_equal(a, b)

@@ -12,7 +12,7 @@ kinds that the enlarged margins of the rarer kinds bring together; no rule can f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -43,6 +43,10 @@ class Contacts:
         along the first capsule: two parallel chains offset along the route (segment k against
         segment k + 2) are thus still seen side by side or stacked (see
         :func:`vkls.geometry.kernels.near_contacts`).
+    objects : (p, 2) int64
+        Scene objects of the two primitives.
+    kinds : (p, 2) int64
+        Kind codes of those objects.
     """
 
     pairs: np.ndarray
@@ -54,6 +58,24 @@ class Contacts:
     radius_j: np.ndarray
     lateral_horizontal: np.ndarray
     lateral_vertical: np.ndarray
+    objects: np.ndarray
+    kinds: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.distance)
+
+    def take(self, rows: np.ndarray) -> "Contacts":
+        """The contacts at ``rows`` (an index array), every column (``np.take``: for (p, k) columns
+        several times faster than indexing with an array)."""
+        return Contacts(**{f.name: np.take(getattr(self, f.name), rows, axis=0) for f in fields(self)})
+
+    def of_kinds(self, judged: np.ndarray) -> "Contacts":
+        """The contacts whose two kinds ``judged`` (K, K) bool marks; ``self`` when that is more than half
+        of them (copying most columns costs more than working on a few rows too many, which the rules
+        rule out by kind again)."""
+        keep = np.take(judged.ravel(), self.kinds[:, 0] * judged.shape[1] + self.kinds[:, 1])
+        rows = np.flatnonzero(keep)
+        return self if 2 * len(rows) > len(keep) else self.take(rows)
 
 
 def find_contacts(scene, margin: np.ndarray, reach: np.ndarray, spread: np.ndarray,
@@ -63,14 +85,15 @@ def find_contacts(scene, margin: np.ndarray, reach: np.ndarray, spread: np.ndarr
     Parameters
     ----------
     scene : vkls.geometry.scene.Scene
-    margin : (n + m + c,) float64, metres
-        Per primitive, in the numbering [capsules | boxes | cylinders]: how far its box is enlarged.
+    margin : (objects,) float64, metres
+        Per object: how far the boxes of its primitives are enlarged.
     reach : (K, K) float64, metres
         Keep only the pairs within ``reach[kind_i, kind_j] + spread_i + spread_j`` (NaN: drop the pair).
-    spread : (n + m + c,) float64, metres
-        Per primitive: its position uncertainty.
+    spread : (objects,) float64, metres
+        Per object: its position uncertainty.
     seconds : dict, optional
         Receives the time of the ``broad`` and ``narrow`` phases (seconds, added to what is there).
+        With the plane grid, the box tests run in the narrow pass, cell by cell.
     """
     import time
 
@@ -82,12 +105,10 @@ def find_contacts(scene, margin: np.ndarray, reach: np.ndarray, spread: np.ndarr
     arrays = (scene.cap_a, scene.cap_b, scene.cap_r, scene.box_c, scene.box_h, scene.box_axes,
               scene.cyl_xy, scene.cyl_z, scene.cyl_r)
     margin = np.ascontiguousarray(margin, dtype=np.float64)
-    lo, hi = kernels.primitive_aabbs(*arrays, margin)
-    owner = scene.primitive_object
-    group = np.ascontiguousarray(scene.object_group[owner])
-    kind = np.ascontiguousarray(scene.object_kind[owner])
-    reach = np.ascontiguousarray(reach, dtype=np.float64)
     spread = np.ascontiguousarray(spread, dtype=np.float64)
+    reach = np.ascontiguousarray(reach, dtype=np.float64)
+    owner = scene.primitive_object
+    lo, hi = kernels.primitive_aabbs(*arrays, margin[owner])
     cells = None
     if len(lo) >= 2:
         from vkls.geometry.plane_grid import plane_cells, plane_contacts
@@ -95,19 +116,19 @@ def find_contacts(scene, margin: np.ndarray, reach: np.ndarray, spread: np.ndarr
         cells = plane_cells(lo, hi)
     broad = time.perf_counter()
     if cells is not None:
-        found = plane_contacts(cells, lo, hi, margin, owner, group, kind, spread, reach, NEAR_SLACK, arrays,
-                               numba.get_num_threads())
+        found = plane_contacts(cells, lo, hi, owner, scene.object_group, scene.object_kind, margin, spread, reach,
+                               NEAR_SLACK, arrays, numba.get_num_threads())
     else:  # the plane grid does not suit: candidate pairs, then their geometry
-        pairs = kernels.candidate_pairs(lo, hi, group)
+        pairs = kernels.candidate_pairs(lo, hi, scene.object_group[owner])
         broad = time.perf_counter()
         distance, witness_i, witness_j, abs_cos = kernels.pair_geometry(pairs, *arrays)
-        found = kernels.near_contacts(pairs, distance, witness_i, witness_j, abs_cos, kind, reach, spread,
-                                      scene.cap_a, scene.cap_b, NEAR_SLACK)
+        found = kernels.near_contacts(pairs, distance, witness_i, witness_j, abs_cos, scene.object_kind[owner], reach,
+                                      spread[owner], scene.cap_a, scene.cap_b, NEAR_SLACK)
     pairs, distance, witness_i, witness_j, abs_cos, horizontal, vertical = found
-    radius = np.concatenate([scene.cap_r, np.zeros(scene.n_boxes + scene.n_cylinders)])
+    objects, kinds, radius = kernels.pair_columns(pairs, owner, scene.object_kind, scene.cap_r)
     if seconds is not None:
         seconds["broad"] = seconds.get("broad", 0.0) + broad - clock
         seconds["narrow"] = seconds.get("narrow", 0.0) + time.perf_counter() - broad
     return Contacts(pairs=pairs, distance=distance, witness_i=witness_i, witness_j=witness_j, abs_cos=abs_cos,
-                    radius_i=radius[pairs[:, 0]], radius_j=radius[pairs[:, 1]], lateral_horizontal=horizontal,
-                    lateral_vertical=vertical)
+                    radius_i=radius[:, 0], radius_j=radius[:, 1], lateral_horizontal=horizontal,
+                    lateral_vertical=vertical, objects=objects, kinds=kinds)

@@ -2011,6 +2011,53 @@ def _gather_contacts(rows, pairs, distance, wi, wj, abs_cos, cap_a, cap_b):
     return out_pairs, out_d, out_wi, out_wj, out_cos, horizontal, vertical
 
 
+@njit(cache=True, parallel=True)
+def _pair_columns(pairs, owner, object_kind, cap_r):
+    m = pairs.shape[0]
+    n_capsules = cap_r.shape[0]
+    objects = np.empty((m, 2), dtype=np.int64)
+    kinds = np.empty((m, 2), dtype=np.int64)
+    radius = np.empty((m, 2), dtype=np.float64)
+    for u in prange(m):
+        for side in range(2):
+            i = pairs[u, side]
+            objects[u, side] = owner[i]
+            kinds[u, side] = object_kind[owner[i]]
+            radius[u, side] = cap_r[i] if i < n_capsules else 0.0
+    return objects, kinds, radius
+
+
+def pair_columns(pairs, owner, object_kind, cap_r):
+    """The objects, kinds and radii of both sides of every pair.
+
+    Parameters
+    ----------
+    pairs : (p, 2) int64
+        Primitive indices.
+    owner : (N,) int64
+        Object of each primitive.
+    object_kind : (objects,) int64
+        Kind code of each object.
+    cap_r : (n,) float64, metres
+        Capsule radii (primitives from ``n`` on are boxes and cylinders: radius 0).
+
+    Returns
+    -------
+    objects, kinds : (p, 2) int64
+    radius : (p, 2) float64, metres
+    """
+    pairs = _i64(pairs, (None, 2), "pairs")
+    owner = _i64(owner, (None,), "owner")
+    object_kind = _i64(object_kind, (None,), "object_kind")
+    if len(pairs):
+        low0, high0, low1, high1 = _index_range(pairs)
+        if min(low0, low1) < 0 or max(high0, high1) >= len(owner):
+            raise ValueError(f"pairs: primitive indices must lie in 0..{len(owner) - 1}")
+        if owner.min() < 0 or owner.max() >= len(object_kind):
+            raise ValueError(f"owner: object indices must lie in 0..{len(object_kind) - 1}")
+    return _pair_columns(pairs, owner, object_kind, np.ascontiguousarray(cap_r, dtype=np.float64))
+
+
 def near_contacts(pairs, distance, witness_i, witness_j, abs_cos, kind, limit, spread, cap_a, cap_b, slack=0.0):
     """The pairs within their limit distance, with their separation split into a horizontal
     and a vertical part: the witness-to-witness vector without its part along the first

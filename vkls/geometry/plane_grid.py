@@ -187,7 +187,7 @@ def _chunk_plan(start, n_entries, n_chunks, rows_per_entry):
     base = np.empty(n_chunks + 1, dtype=np.int64)
     base[0] = 0
     for k in range(n_chunks):
-        base[k + 1] = base[k] + rows_per_entry * (start[first_cell[k + 1]] - start[first_cell[k]]) + 64
+        base[k + 1] = base[k] + int(rows_per_entry * (start[first_cell[k + 1]] - start[first_cell[k]])) + 64
     return first_cell, base
 
 
@@ -270,8 +270,9 @@ def plane_pairs(lo: np.ndarray, hi: np.ndarray, group: np.ndarray, n_threads: in
 
 #: Columns of a contact row: distance, witness on i (3), witness on j (3), |cos|, horizontal, vertical.
 _CONTACT_COLUMNS = 10
-#: Contact rows per cell entry the scan's buffers expect at first (a city keeps 0.3 per entry).
-_CONTACTS_PER_ENTRY_GUESS = 1
+#: Contact rows per cell entry the scan's buffers expect at first (a city keeps 0.27 per entry; a
+#: chunk that needs more is scanned again into room of its exact size).
+_CONTACTS_PER_ENTRY_GUESS = 0.5
 
 
 @njit(cache=True, parallel=True)
@@ -327,8 +328,8 @@ def _contact_scan(chunks, first_cell, base, limit, pairs_out, values_out, start,
                 if owner[i] != previous:
                     previous = owner[i]
                     run_first[runs] = a
-                    run_group[runs], run_kind[runs] = group[i], kind[i]
-                    run_margin[runs], run_spread[runs] = margin[i], spread[i]
+                    run_group[runs], run_kind[runs] = group[previous], kind[previous]
+                    run_margin[runs], run_spread[runs] = margin[previous], spread[previous]
                     for q in range(6):
                         run_box[runs, q] = box[p, q]
                     runs += 1
@@ -439,31 +440,49 @@ def _contacts(start, members, lo, hi, owner, group, kind, margin, spread, reach,
     for k in range(n_chunks):
         rows[w: w + used[k]] = np.arange(base[k], base[k] + used[k])
         w += used[k]
-    return _sorted_contacts(rows, pairs_out, values_out, lo.shape[0])
+    return _sorted_contacts(rows, pairs_out, values_out, lo.shape[0], n_threads)
+
+
+#: The contacts are sorted by buckets of 2**_BUCKET_SHIFT first primitives, then within each bucket.
+_BUCKET_SHIFT = 3
 
 
 @njit(cache=True, parallel=True)
-def _sorted_contacts(rows, pairs_out, values_out, n):
+def _sorted_contacts(rows, pairs_out, values_out, n, n_parts):
     """The contact rows ``rows`` in lexicographic ``(i, j)`` order: pairs, distance, witness_i,
-    witness_j, abs_cos, horizontal, vertical (a counting sort on ``i``, then each run on ``j``)."""
+    witness_j, abs_cos, horizontal, vertical.
+
+    A parallel counting sort on ``i >> _BUCKET_SHIFT`` (each of ``n_parts`` parts of the rows
+    counts and places its own), then an insertion sort of every bucket (a few rows) on ``(i, j)``.
+    """
     m = rows.shape[0]
-    start = np.zeros(n + 1, dtype=np.int64)
-    for u in range(m):
-        start[pairs_out[rows[u], 0] + 1] += 1
-    for i in range(n):
-        start[i + 1] += start[i]
+    n_buckets = (n >> _BUCKET_SHIFT) + 1
+    counts = np.zeros((n_parts, n_buckets), dtype=np.int64)
+    for part in prange(n_parts):
+        for u in range(part * m // n_parts, (part + 1) * m // n_parts):
+            counts[part, pairs_out[rows[u], 0] >> _BUCKET_SHIFT] += 1
+    start = np.empty(n_buckets + 1, dtype=np.int64)
+    running = 0
+    for b in range(n_buckets):  # bucket by bucket, and within a bucket part by part (stable)
+        start[b] = running
+        for part in range(n_parts):
+            count = counts[part, b]
+            counts[part, b] = running
+            running += count
+    start[n_buckets] = running
     order = np.empty(m, dtype=np.int64)
-    position = start[:-1].copy()
-    for u in range(m):
-        i = pairs_out[rows[u], 0]
-        order[position[i]] = rows[u]
-        position[i] += 1
-    for i in prange(n):
-        for u in range(start[i] + 1, start[i + 1]):  # insertion sort on j (a run holds a few rows)
+    for part in prange(n_parts):
+        for u in range(part * m // n_parts, (part + 1) * m // n_parts):
+            b = pairs_out[rows[u], 0] >> _BUCKET_SHIFT
+            order[counts[part, b]] = rows[u]
+            counts[part, b] += 1
+    for b in prange(n_buckets):
+        for u in range(start[b] + 1, start[b + 1]):
             row = order[u]
-            j = pairs_out[row, 1]
+            i, j = pairs_out[row, 0], pairs_out[row, 1]
             t = u - 1
-            while t >= start[i] and pairs_out[order[t], 1] > j:
+            while t >= start[b] and (pairs_out[order[t], 0] > i
+                                     or (pairs_out[order[t], 0] == i and pairs_out[order[t], 1] > j)):
                 order[t + 1] = order[t]
                 t -= 1
             order[t + 1] = row
@@ -517,7 +536,7 @@ def plane_cells(lo: np.ndarray, hi: np.ndarray):
     return start, members, inv_edge, cx0, cy0, nby, shift
 
 
-def plane_contacts(cells, lo, hi, margin, owner, group, kind, spread, reach, slack, primitives, n_threads):
+def plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, slack, primitives, n_threads):
     """Every pair of primitives within its limit distance, found in one pass over the cells of a plane grid.
 
     The same rows, bit for bit, as :func:`vkls.geometry.kernels.candidate_pairs` on the boxes,
@@ -532,15 +551,16 @@ def plane_contacts(cells, lo, hi, margin, owner, group, kind, spread, reach, sla
         From :func:`plane_cells` on ``lo, hi``.
     lo, hi : (N, 3) float64, metres, C-contiguous
         Primitive boxes enlarged by ``margin``, finite, ``lo <= hi``.
-    margin : (N,) float64, metres
-        What each box was enlarged by, with ``margin_i + margin_j >= reach + spread_i + spread_j``.
-    owner, group, kind : (N,) int64
-        Per primitive: its object (constant over the primitives of one object, which are
-        consecutive where they are segments of one line), its group (pairs within a group are
-        skipped) and its kind code (a row and column of ``reach``). ``group`` and ``kind`` are
-        functions of ``owner``.
-    spread : (N,) float64, metres
-        Per primitive: its position uncertainty (a function of ``owner``).
+    owner : (N,) int64
+        Per primitive: its object (the segments of one line are consecutive).
+    group, kind : (objects,) int64
+        Per object: its group (pairs within a group are skipped) and its kind code (a row and
+        column of ``reach``).
+    margin : (objects,) float64, metres
+        What the boxes of each object's primitives were enlarged by, with
+        ``margin_a + margin_b >= reach + spread_a + spread_b``.
+    spread : (objects,) float64, metres
+        Per object: its position uncertainty.
     reach : (K, K) float64, metres
         Per pair of kinds, the largest distance kept (NaN: none).
     slack : float, metres

@@ -161,6 +161,12 @@ def kind_pair_reach(rows, columns, distance: float) -> np.ndarray:
     return reach
 
 
+def judged_contacts(rule, contacts, norms):
+    """The contacts between two kinds that ``rule`` judges (where its reach is not NaN): a rule then
+    works on its own few rows, not on every pair the engine found for all rules."""
+    return contacts.of_kinds(~np.isnan(rule.reach(norms)))
+
+
 def might_violate(excess: np.ndarray, uncertainty: np.ndarray) -> np.ndarray:
     """Rows whose limit is passed at the nominal position or somewhere within the uncertainty."""
     return excess + uncertainty > CONTACT_TOLERANCE
@@ -181,8 +187,7 @@ def pair_uncertainty(scene, contacts, mask=None) -> np.ndarray:
     rows = slice(None) if mask is None else mask
     if not (scene.object_accuracy_xy.any() or scene.object_accuracy_z.any()):  # exact positions (a design)
         return np.zeros(len(contacts.distance[rows]))
-    objects = scene.primitive_object
-    oi, oj = objects[contacts.pairs[rows, 0]], objects[contacts.pairs[rows, 1]]
+    oi, oj = contacts.objects[rows, 0], contacts.objects[rows, 1]
     u = scene.object_accuracy_xy[oi] + scene.object_accuracy_xy[oj]
     v = scene.object_accuracy_z[oi] + scene.object_accuracy_z[oj]
     if not (u.any() or v.any()):
@@ -208,14 +213,15 @@ def witness_chainage(scene, primitives: np.ndarray, witness: np.ndarray) -> np.n
     -------
     (p,) float64, metres
     """
-    chainage = scene.primitive_chainage[primitives]
+    chainage = np.take(scene.primitive_chainage, primitives, axis=0)
     t = np.full(len(primitives), 0.5)
     capsule = primitives < scene.n_capsules
     if capsule.any():
         k = primitives[capsule]
-        axis = scene.cap_b[k] - scene.cap_a[k]
+        start = np.take(scene.cap_a, k, axis=0)
+        axis = np.take(scene.cap_b, k, axis=0) - start
         length2 = np.einsum("ij,ij->i", axis, axis)
-        along = np.einsum("ij,ij->i", witness[capsule] - scene.cap_a[k], axis)
+        along = np.einsum("ij,ij->i", witness[capsule] - start, axis)
         t[capsule] = np.divide(along, length2, out=np.full(len(k), 0.5), where=length2 > 0)
     box = (primitives >= scene.n_capsules) & (primitives < scene.n_capsules + scene.n_boxes)
     if box.any():
@@ -235,14 +241,14 @@ def pair_hits(rule, scene, contacts, mask, required, regime, entry, entries, unc
     capsule (for capsule-box and capsule-cylinder pairs) or on the capsule with the longer
     chainage range (the main, not the crossing connection).
     """
-    pairs = contacts.pairs[mask]
-    objects = scene.primitive_object
-    obj_i, obj_j = objects[pairs[:, 0]], objects[pairs[:, 1]]
+    rows = np.flatnonzero(mask)  # taken once: every column below is gathered by index (np.take)
+    pairs = np.take(contacts.pairs, rows, axis=0)
+    obj_i, obj_j = np.take(contacts.objects[:, 0], rows), np.take(contacts.objects[:, 1], rows)
     swap = obj_i > obj_j
     a, b = np.where(swap, obj_j, obj_i), np.where(swap, obj_i, obj_j)
-    wi, wj = contacts.witness_i[mask], contacts.witness_j[mask]
+    wi, wj = np.take(contacts.witness_i, rows, axis=0), np.take(contacts.witness_j, rows, axis=0)
     chainage = scene.primitive_chainage
-    ci, cj = chainage[pairs[:, 0]], chainage[pairs[:, 1]]
+    ci, cj = np.take(chainage, pairs[:, 0], axis=0), np.take(chainage, pairs[:, 1], axis=0)
     start, end = np.maximum(ci[:, 0], cj[:, 0]), np.minimum(ci[:, 1], cj[:, 1])
     # the witness on a capsule (the cable) places the hit, not the one on a box or root zone;
     # between two capsules, the one with the longer chainage range (the main, not its crossing connection)
@@ -250,20 +256,21 @@ def pair_hits(rule, scene, contacts, mask, required, regime, entry, entries, unc
     longer_is_i = np.where(capsule_i & capsule_j, (ci[:, 1] - ci[:, 0]) >= (cj[:, 1] - cj[:, 0]), capsule_i)
     if scene.chainage_along == "object":  # each object has its own chainage: always measure along object a
         longer_is_i = np.where(capsule_i & capsule_j, ~swap, capsule_i)
-    point = np.where(longer_is_i, witness_chainage(scene, pairs[:, 0], wi), witness_chainage(scene, pairs[:, 1], wj))
-    kept_regime = regime[mask]
+    point = witness_chainage(scene, np.where(longer_is_i, pairs[:, 0], pairs[:, 1]),
+                             np.where(longer_is_i[:, None], wi, wj))
+    kept_regime = regime[rows]
     along = ((kept_regime == PARALLEL) | (kept_regime == STACKED)) & (start <= end) & (scene.chainage_along == "route")
     start, end = np.where(along, start, point), np.where(along, end, point)
-    horizontal_axis, vertical_axis = contacts.lateral_horizontal[mask], contacts.lateral_vertical[mask]
-    radii = contacts.radius_i[mask] + contacts.radius_j[mask]
+    horizontal_axis, vertical_axis = contacts.lateral_horizontal[rows], contacts.lateral_vertical[rows]
+    radii = contacts.radius_i[rows] + contacts.radius_j[rows]
     is_pair = kept_regime != NOT_APPLICABLE
-    kept_required = required[mask]
-    actual = contacts.distance[mask]
+    kept_required = required[rows]
+    actual = contacts.distance[rows]
     dz = wj[:, 2] - wi[:, 2]  # j above i when positive
     i_above_j = np.where(np.abs(dz) > CONTACT_TOLERANCE, np.where(dz < 0, 1, -1), 0)
     a_above_b = np.where(swap, -i_above_j, i_above_j)
     return make_hits(rule, a, b, kept_required, actual, kept_required - actual, start, end, (wi + wj) / 2,
-                     chainage=point, regime=kept_regime, entry=entry[mask], entries=entries,
-                     uncertainty=np.zeros(len(actual)) if uncertainty is None else uncertainty[mask],
+                     chainage=point, regime=kept_regime, entry=entry[rows], entries=entries,
+                     uncertainty=np.zeros(len(actual)) if uncertainty is None else uncertainty[rows],
                      horizontal=np.where(is_pair, horizontal_axis - radii, np.nan),
                      vertical=np.where(is_pair, vertical_axis - radii, np.nan), a_above_b=a_above_b)

@@ -16,8 +16,8 @@ import numpy as np
 
 from vkls.geometry.scene import KIND_CODE, KIND_NAMES
 from vkls.model import RACK_KIND, NetworkKind
-from vkls.rules.base import (CROSSING, NOT_APPLICABLE, PARALLEL, STACKED, Hits, might_violate, pair_hits,
-                             pair_uncertainty)
+from vkls.rules.base import (CROSSING, Hits, NOT_APPLICABLE, PARALLEL, STACKED, judged_contacts, might_violate,
+                             pair_hits, pair_uncertainty)
 from vkls.rules.text import at_chainage, metres, provenance, relation
 
 
@@ -73,10 +73,9 @@ class ClearanceRule:
         return np.fmax(parallel, crossing)
 
     def evaluate(self, scene, contacts, norms) -> Hits:
+        contacts = judged_contacts(self, contacts, norms)
         parallel, crossing, entry_index, entries = self._matrices(norms)
-        objects = scene.primitive_object
-        kind_i = scene.object_kind[objects[contacts.pairs[:, 0]]]
-        kind_j = scene.object_kind[objects[contacts.pairs[:, 1]]]
+        kind_i, kind_j = contacts.kinds[:, 0], contacts.kinds[:, 1]
         applies = ~np.isnan(parallel[kind_i, kind_j])
         regime = classify(scene, contacts, norms)
         required = np.where(regime == PARALLEL, parallel[kind_i, kind_j], crossing[kind_i, kind_j])

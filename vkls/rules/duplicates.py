@@ -13,7 +13,7 @@ import numpy as np
 
 from vkls.geometry.scene import IS_NETWORK, NETWORK_CODES, object_column
 from vkls.geometry.tolerances import CONTACT_TOLERANCE
-from vkls.rules.base import PARALLEL, Hits, no_reach, pair_hits
+from vkls.rules.base import Hits, PARALLEL, judged_contacts, no_reach, pair_hits
 from vkls.rules.text import at_chainage, metres, provenance
 
 #: |cos| above which two segments count as running the same way for a duplicate (about 2.6 degrees).
@@ -35,11 +35,11 @@ class DuplicateRule:
         return reach
 
     def evaluate(self, scene, contacts, norms) -> Hits:
+        contacts = judged_contacts(self, contacts, norms)
         tolerance = norms.get("duplicates.axis_tolerance")
-        objects = scene.primitive_object
-        obj_i, obj_j = objects[contacts.pairs[:, 0]], objects[contacts.pairs[:, 1]]
+        obj_i, obj_j = contacts.objects[:, 0], contacts.objects[:, 1]
         main = object_column(scene, "role") == "main"
-        kind_i, kind_j = scene.object_kind[obj_i], scene.object_kind[obj_j]
+        kind_i, kind_j = contacts.kinds[:, 0], contacts.kinds[:, 1]
         capsules = contacts.pairs[:, 1] < scene.n_capsules
         duplicate = (capsules & main[obj_i] & main[obj_j] & (kind_i == kind_j) & IS_NETWORK[kind_i]
                      & (contacts.abs_cos >= SAME_DIRECTION_COS))

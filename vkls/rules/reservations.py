@@ -35,10 +35,9 @@ class ReservationRule:
     def evaluate(self, scene, contacts, norms) -> Hits:
         if not scene.has_section or not scene.street.reservations:
             return Hits.empty(self.id)
-        objects = scene.primitive_object
-        obj_i, obj_j = objects[contacts.pairs[:, 0]], objects[contacts.pairs[:, 1]]
+        obj_i, obj_j = contacts.objects[:, 0], contacts.objects[:, 1]
         reserved = KIND_CODE[RESERVATION_KIND]
-        res_i, res_j = scene.object_kind[obj_i] == reserved, scene.object_kind[obj_j] == reserved
+        res_i, res_j = contacts.kinds[:, 0] == reserved, contacts.kinds[:, 1] == reserved
         other = np.where(res_i, obj_j, obj_i)
         counted = np.array([o.role in ("main", "trunk", "trunk with root barrier") for o in scene.objects])
         applies = (res_i ^ res_j) & counted[other]

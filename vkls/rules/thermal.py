@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from vkls.geometry.scene import KIND_CODE, KIND_NAMES
-from vkls.rules.base import PARALLEL, Hits, might_violate, pair_hits, pair_uncertainty
+from vkls.rules.base import Hits, PARALLEL, judged_contacts, might_violate, pair_hits, pair_uncertainty
 from vkls.rules.clearance import classify
 from vkls.rules.text import at_chainage, metres, provenance, relation
 
@@ -46,12 +46,11 @@ class ThermalRule:
         return reach
 
     def evaluate(self, scene, contacts, norms) -> Hits:
+        contacts = judged_contacts(self, contacts, norms)
         source_of, entry_index, entries = self._tables(norms)
         if not entries:
             return Hits.empty(self.id)
-        objects = scene.primitive_object
-        kind_i = scene.object_kind[objects[contacts.pairs[:, 0]]]
-        kind_j = scene.object_kind[objects[contacts.pairs[:, 1]]]
+        kind_i, kind_j = contacts.kinds[:, 0], contacts.kinds[:, 1]
         index = entry_index[kind_i, kind_j]
         capsules = contacts.pairs[:, 1] < scene.n_capsules
         applies = (index >= 0) & capsules

@@ -18,7 +18,7 @@ import numpy as np
 
 from vkls.geometry.scene import IS_NETWORK, KIND_CODE, NETWORK_CODES, ROOT_ZONE_KIND, object_column
 from vkls.model import TREE_KIND
-from vkls.rules.base import Hits, kind_pair_reach, might_violate, pair_hits, pair_uncertainty
+from vkls.rules.base import Hits, judged_contacts, kind_pair_reach, might_violate, pair_hits, pair_uncertainty
 from vkls.rules.text import at_chainage, metres, provenance
 
 #: The size classes of the norms (trees.classes.<class>).
@@ -28,9 +28,8 @@ TREE_CLASSES = ("1a", "1b", "2", "3")
 
 def _network_and_other(scene, contacts, other_code: int):
     """Rows pairing a network capsule with an object of ``other_code``; index of that other object."""
-    objects = scene.primitive_object
-    obj_i, obj_j = objects[contacts.pairs[:, 0]], objects[contacts.pairs[:, 1]]
-    kind_i, kind_j = scene.object_kind[obj_i], scene.object_kind[obj_j]
+    obj_i, obj_j = contacts.objects[:, 0], contacts.objects[:, 1]
+    kind_i, kind_j = contacts.kinds[:, 0], contacts.kinds[:, 1]
     other_i, other_j = kind_i == other_code, kind_j == other_code
     net_i, net_j = IS_NETWORK[kind_i], IS_NETWORK[kind_j]
     network_is_capsule = np.where(other_j, contacts.pairs[:, 0] < scene.n_capsules,
@@ -71,6 +70,7 @@ class TreeTrunkRule:
         return kind_pair_reach(KIND_CODE[TREE_KIND], NETWORK_CODES, largest)
 
     def evaluate(self, scene, contacts, norms) -> Hits:
+        contacts = judged_contacts(self, contacts, norms)
         required_of, entry_of, entries = self._required_per_object(scene, norms)
         applies, tree = _network_and_other(scene, contacts, KIND_CODE[TREE_KIND])
         required = np.where(applies, required_of[tree], np.nan)
@@ -98,6 +98,7 @@ class RootZoneRule:
         return kind_pair_reach(KIND_CODE[ROOT_ZONE_KIND], NETWORK_CODES, 0.0)
 
     def evaluate(self, scene, contacts, norms) -> Hits:
+        contacts = judged_contacts(self, contacts, norms)
         applies, zone = _network_and_other(scene, contacts, KIND_CODE[ROOT_ZONE_KIND])
         protected = object_column(scene, "role") == "root zone behind a barrier"
         uncertainty = pair_uncertainty(scene, contacts)
