@@ -205,9 +205,11 @@ def one_scene(folder: Path):
 
 def pairwise_throughput(folder: Path, repeat: int = 3) -> dict:
     """Broad + narrow phase + the pairwise rules on one in-memory scene, every core (best of ``repeat``)."""
+    from vkls.memory import keep_freed_memory
     from vkls.pipeline import scene_contacts
     from vkls.rules import select_rules
 
+    keep_freed_memory()  # as `vkls check` does
     scene, norms = one_scene(folder)
     rules = select_rules(PAIRWISE_RULES)
     best = None

@@ -35,6 +35,7 @@ from functools import lru_cache
 import numpy as np
 
 from vkls.city.store import CityManifest, TileArrays, read_manifest, read_region, read_tile
+from vkls.memory import keep_freed_memory
 from vkls.rules import select_rules
 
 #: Stages of a tile's work, for the report of where the time goes.
@@ -403,24 +404,7 @@ def _take(iterator, count):
 
 def _worker_init() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "passive")
-    _keep_freed_memory()
-
-
-def _keep_freed_memory() -> None:
-    """Let a worker keep the memory it frees for the next tile (glibc only; elsewhere nothing).
-
-    Arrays of a few MB are mapped fresh from the system and handed back after each tile by
-    default, and every page is faulted in and zeroed again; a worker that keeps up to 256 MB
-    of freed heap (about one tile's working set) spends less time in the kernel.
-    """
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD
-        libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD, its largest value
-    except (OSError, AttributeError):
-        pass
+    keep_freed_memory()
 
 
 def run_dask(jobs: list[list[TileJob]], address: str, workers: int) -> Iterator[TileOutcome]:

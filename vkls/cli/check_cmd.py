@@ -57,6 +57,9 @@ def check_command(street_file, fmt, output, norm_files, baseline, quiet, trees_f
     Exit code 0: no conflicts; 1: conflicts found; 2: bad input or usage error.
     """
     from vkls.city.store import is_city_store
+    from vkls.memory import keep_freed_memory
+
+    keep_freed_memory()
 
     if is_city_store(street_file):
         from vkls.errors import InputError

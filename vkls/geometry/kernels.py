@@ -564,24 +564,17 @@ def _pad_hi(x):
 
 
 @njit(cache=True, parallel=True)
-def _capsule_aabbs(a, b, r, margin):
-    n = a.shape[0]
-    lo = np.empty((n, 3), dtype=np.float64)
-    hi = np.empty((n, 3), dtype=np.float64)
-    for i in prange(n):
+def _capsule_aabbs_into(a, b, r, margin, lo, hi):
+    for i in prange(a.shape[0]):
         e = r[i] + margin[i]
         for k in range(3):
             lo[i, k] = _pad_lo(min(a[i, k], b[i, k]) - e)
             hi[i, k] = _pad_hi(max(a[i, k], b[i, k]) + e)
-    return lo, hi
 
 
 @njit(cache=True, parallel=True)
-def _box_aabbs(c, h, axes, margin):
-    m = c.shape[0]
-    lo = np.empty((m, 3), dtype=np.float64)
-    hi = np.empty((m, 3), dtype=np.float64)
-    for i in prange(m):
+def _box_aabbs_into(c, h, axes, margin, lo, hi):
+    for i in prange(c.shape[0]):
         for k in range(3):
             ext = (
                 abs(axes[i, 0, k]) * h[i, 0]
@@ -591,15 +584,11 @@ def _box_aabbs(c, h, axes, margin):
             )
             lo[i, k] = _pad_lo(c[i, k] - ext)
             hi[i, k] = _pad_hi(c[i, k] + ext)
-    return lo, hi
 
 
 @njit(cache=True, parallel=True)
-def _cylinder_aabbs(xy, z, r, margin):
-    k_ = xy.shape[0]
-    lo = np.empty((k_, 3), dtype=np.float64)
-    hi = np.empty((k_, 3), dtype=np.float64)
-    for i in prange(k_):
+def _cylinder_aabbs_into(xy, z, r, margin, lo, hi):
+    for i in prange(xy.shape[0]):
         e = r[i] + margin[i]
         lo[i, 0] = _pad_lo(xy[i, 0] - e)
         hi[i, 0] = _pad_hi(xy[i, 0] + e)
@@ -607,6 +596,13 @@ def _cylinder_aabbs(xy, z, r, margin):
         hi[i, 1] = _pad_hi(xy[i, 1] + e)
         lo[i, 2] = _pad_lo(z[i, 0] - margin[i])
         hi[i, 2] = _pad_hi(z[i, 1] + margin[i])
+
+
+def _aabbs(fill, *arrays):
+    """``lo, hi`` (n, 3) of the primitives in ``arrays`` made by the kernel ``fill``."""
+    n = arrays[0].shape[0]
+    lo, hi = np.empty((n, 3)), np.empty((n, 3))
+    fill(*arrays, lo, hi)
     return lo, hi
 
 
@@ -728,7 +724,7 @@ def capsule_aabbs(cap_a, cap_b, cap_r, margin):
         Box corners, rounded outwards by ``AABB_ROUNDING_PAD_RELATIVE``.
     """
     a, b, r = _capsules(cap_a, cap_b, cap_r)
-    return _capsule_aabbs(a, b, r, _margin(margin, a.shape[0]))
+    return _aabbs(_capsule_aabbs_into, a, b, r, _margin(margin, a.shape[0]))
 
 
 def box_aabbs(box_c, box_h, box_axes, margin):
@@ -746,7 +742,7 @@ def box_aabbs(box_c, box_h, box_axes, margin):
     lo, hi : (m, 3) float64, metres
     """
     c, h, axes = _boxes(box_c, box_h, box_axes)
-    return _box_aabbs(c, h, axes, _margin(margin, c.shape[0]))
+    return _aabbs(_box_aabbs_into, c, h, axes, _margin(margin, c.shape[0]))
 
 
 def cylinder_aabbs(cyl_xy, cyl_z, cyl_r, margin):
@@ -764,7 +760,7 @@ def cylinder_aabbs(cyl_xy, cyl_z, cyl_r, margin):
     lo, hi : (k, 3) float64, metres
     """
     xy, z, r = _cylinders(cyl_xy, cyl_z, cyl_r)
-    return _cylinder_aabbs(xy, z, r, _margin(margin, xy.shape[0]))
+    return _aabbs(_cylinder_aabbs_into, xy, z, r, _margin(margin, xy.shape[0]))
 
 
 def primitive_aabbs(cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r, margin):
@@ -787,10 +783,11 @@ def primitive_aabbs(cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, 
     xy, z, cr = _cylinders(cyl_xy, cyl_z, cyl_r)
     n, m, k = a.shape[0], c.shape[0], xy.shape[0]
     mg = _margin(margin, n + m + k)
-    l1, h1 = _capsule_aabbs(a, b, r, mg[:n])
-    l2, h2 = _box_aabbs(c, h, axes, np.ascontiguousarray(mg[n : n + m]))
-    l3, h3 = _cylinder_aabbs(xy, z, cr, np.ascontiguousarray(mg[n + m :]))
-    return np.concatenate([l1, l2, l3]), np.concatenate([h1, h2, h3])
+    lo, hi = np.empty((n + m + k, 3)), np.empty((n + m + k, 3))
+    _capsule_aabbs_into(a, b, r, mg[:n], lo[:n], hi[:n])
+    _box_aabbs_into(c, h, axes, mg[n: n + m], lo[n: n + m], hi[n: n + m])
+    _cylinder_aabbs_into(xy, z, cr, mg[n + m:], lo[n + m:], hi[n + m:])
+    return lo, hi
 
 
 # --------------------------------------------------------------------------- #

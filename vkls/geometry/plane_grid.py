@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -79,20 +80,28 @@ def _edge(lo, hi):
     return math.ldexp(1.0, int(math.ceil(math.log2(typical))))
 
 
-@njit(cache=True)
-def _layout(lo, hi, inv_edge, max_entries, max_cells):
+@njit(cache=True, parallel=True)
+def _layout(lo, hi, inv_edge, max_entries, max_cells, n_parts):
     """Cell bounds and entry count; ``entries = -1`` when the grid would be too large, -2 for a box
-    that is not finite or has ``lo > hi``."""
+    that is not finite or has ``lo > hi``. Each of ``n_parts`` parts of the boxes is scanned apart."""
     n = lo.shape[0]
-    x_lo, y_lo, x_hi, y_hi = np.inf, np.inf, -np.inf, -np.inf
-    for i in range(n):
-        for k in range(3):
-            if not (math.isfinite(lo[i, k]) and math.isfinite(hi[i, k]) and lo[i, k] <= hi[i, k]):
-                return 0, 0, 0, 0, -2
-        x_lo = min(x_lo, lo[i, 0])
-        y_lo = min(y_lo, lo[i, 1])
-        x_hi = max(x_hi, hi[i, 0])
-        y_hi = max(y_hi, hi[i, 1])
+    part_bounds = np.empty((n_parts, 5), dtype=np.float64)  # x_lo, y_lo, x_hi, y_hi, bad
+    for part in prange(n_parts):
+        x_lo, y_lo, x_hi, y_hi, bad = np.inf, np.inf, -np.inf, -np.inf, 0.0
+        for i in range(part * n // n_parts, (part + 1) * n // n_parts):
+            for k in range(3):
+                if not (math.isfinite(lo[i, k]) and math.isfinite(hi[i, k]) and lo[i, k] <= hi[i, k]):
+                    bad = 1.0
+            x_lo = min(x_lo, lo[i, 0])
+            y_lo = min(y_lo, lo[i, 1])
+            x_hi = max(x_hi, hi[i, 0])
+            y_hi = max(y_hi, hi[i, 1])
+        part_bounds[part, 0], part_bounds[part, 1], part_bounds[part, 2] = x_lo, y_lo, x_hi
+        part_bounds[part, 3], part_bounds[part, 4] = y_hi, bad
+    if part_bounds[:, 4].max() > 0.0:
+        return 0, 0, 0, 0, -2
+    x_lo, y_lo = part_bounds[:, 0].min(), part_bounds[:, 1].min()
+    x_hi, y_hi = part_bounds[:, 2].max(), part_bounds[:, 3].max()
     if not ((x_hi - x_lo) * inv_edge < 1e9 and (y_hi - y_lo) * inv_edge < 1e9):
         return 0, 0, 0, 0, -1
     cx0, cy0 = _cell_of(x_lo, inv_edge), _cell_of(y_lo, inv_edge)
@@ -100,40 +109,50 @@ def _layout(lo, hi, inv_edge, max_entries, max_cells):
     if nx * ny > max_cells:
         return 0, 0, 0, 0, -1
     entries = 0
-    for i in range(n):
+    for i in prange(n):
         entries += (_cell_of(hi[i, 0], inv_edge) - _cell_of(lo[i, 0], inv_edge) + 1) * \
             (_cell_of(hi[i, 1], inv_edge) - _cell_of(lo[i, 1], inv_edge) + 1)
-        if entries > max_entries:
-            return 0, 0, 0, 0, -1
+    if entries > max_entries:
+        return 0, 0, 0, 0, -1
     return cx0, cy0, nx, ny, entries
 
 
-@njit(cache=True)
-def _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, n_cells, n_entries):
+@njit(cache=True, parallel=True)
+def _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, n_cells, n_entries, n_parts):
     """Counting sort of the (cell, object) entries: ``start (cells + 1,)``, ``members (entries,)``.
 
+    Each of ``n_parts`` consecutive parts of the boxes counts and then places its own entries; a
+    cell takes the entries of the first part first, so its members stay in ascending order.
     The boxes are not copied into entry order: objects come in the order of their lines, so
     the members of a cell already lie close together in memory (copying was slower)."""
     n = lo.shape[0]
-    start = np.zeros(n_cells + 1, dtype=np.int64)
-    for i in range(n):
-        x0, x1 = _cell_of(lo[i, 0], inv_edge) - cx0, _cell_of(hi[i, 0], inv_edge) - cx0
-        y0, y1 = _cell_of(lo[i, 1], inv_edge) - cy0, _cell_of(hi[i, 1], inv_edge) - cy0
-        for x in range(x0, x1 + 1):
-            for y in range(y0, y1 + 1):
-                start[_cell_number(x, y, nby, shift) + 1] += 1
-    for c in range(n_cells):
-        start[c + 1] += start[c]
+    at = np.zeros((n_parts, n_cells), dtype=np.int64)
+    for part in prange(n_parts):
+        for i in range(part * n // n_parts, (part + 1) * n // n_parts):
+            x0, x1 = _cell_of(lo[i, 0], inv_edge) - cx0, _cell_of(hi[i, 0], inv_edge) - cx0
+            y0, y1 = _cell_of(lo[i, 1], inv_edge) - cy0, _cell_of(hi[i, 1], inv_edge) - cy0
+            for x in range(x0, x1 + 1):
+                for y in range(y0, y1 + 1):
+                    at[part, _cell_number(x, y, nby, shift)] += 1
+    start = np.empty(n_cells + 1, dtype=np.int64)
+    running = 0
+    for c in range(n_cells):  # counts -> each part's first position in each cell
+        start[c] = running
+        for part in range(n_parts):
+            count = at[part, c]
+            at[part, c] = running
+            running += count
+    start[n_cells] = running
     members = np.empty(n_entries, dtype=np.int64)
-    position = start[:-1].copy()
-    for i in range(n):
-        x0, x1 = _cell_of(lo[i, 0], inv_edge) - cx0, _cell_of(hi[i, 0], inv_edge) - cx0
-        y0, y1 = _cell_of(lo[i, 1], inv_edge) - cy0, _cell_of(hi[i, 1], inv_edge) - cy0
-        for x in range(x0, x1 + 1):
-            for y in range(y0, y1 + 1):
-                c = _cell_number(x, y, nby, shift)
-                members[position[c]] = i
-                position[c] += 1
+    for part in prange(n_parts):
+        for i in range(part * n // n_parts, (part + 1) * n // n_parts):
+            x0, x1 = _cell_of(lo[i, 0], inv_edge) - cx0, _cell_of(hi[i, 0], inv_edge) - cx0
+            y0, y1 = _cell_of(lo[i, 1], inv_edge) - cy0, _cell_of(hi[i, 1], inv_edge) - cy0
+            for x in range(x0, x1 + 1):
+                for y in range(y0, y1 + 1):
+                    c = _cell_number(x, y, nby, shift)
+                    members[at[part, c]] = i
+                    at[part, c] += 1
     return start, members
 
 
@@ -525,14 +544,15 @@ def plane_cells(lo: np.ndarray, hi: np.ndarray):
     n = lo.shape[0]
     edge = _edge(lo, hi)
     inv_edge = 1.0 / edge
-    cx0, cy0, nx, ny, entries = _layout(lo, hi, inv_edge, ENTRIES_PER_BOX * n + 1024, CELLS_PER_BOX * n + 65536)
+    parts = numba.get_num_threads()
+    cx0, cy0, nx, ny, entries = _layout(lo, hi, inv_edge, ENTRIES_PER_BOX * n + 1024, CELLS_PER_BOX * n + 65536, parts)
     if entries == -2:
         raise ValueError("candidate_pairs: lo and hi must be finite with lo <= hi")
     if entries < 0:
         return None
     shift = _block_shift(nx, ny)
     nbx, nby = (nx + (1 << shift) - 1) >> shift, (ny + (1 << shift) - 1) >> shift
-    start, members = _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, (nbx * nby) << (2 * shift), entries)
+    start, members = _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, (nbx * nby) << (2 * shift), entries, parts)
     return start, members, inv_edge, cx0, cy0, nby, shift
 
 
