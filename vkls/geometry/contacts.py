@@ -1,13 +1,19 @@
 """Broad and narrow phase over a scene: every primitive pair close enough for a rule to flag.
 
-The broad phase enlarges each primitive's bounding box by its margin (half the largest
-distance any rule could require for it) and returns the overlapping pairs of different
-groups; it never misses a pair within the required distance (see
-:func:`vkls.geometry.kernels.candidate_pairs`). The narrow phase computes the exact
-surface distance and witness points of each candidate pair, and keeps the pairs whose
-surface distance is within the reach of some rule for their two kinds, plus their position
-uncertainty (the box test lets through pairs that are near only diagonally, and pairs of
-kinds that the enlarged margins of the rarer kinds bring together; no rule can flag those).
+Each primitive's bounding box is enlarged by its margin (its share of the largest distance
+any rule could require for it, plus its position uncertainty), so that two boxes overlap
+for every pair a rule could flag. The pairs kept are those whose exact surface distance is
+within the reach of some rule for their two kinds plus both position uncertainties.
+
+Two ways to find them, the same rows bit for bit:
+
+- scenes spread over a plane (streets, cities, KLIC deliveries): one pass over the cells of
+  a grid (:func:`vkls.geometry.plane_grid.plane_contacts`) that compares the runs of
+  consecutive segments of two lines, measures only the pairs whose boxes overlap within
+  their own limit, and writes only the pairs within reach;
+- otherwise the overlapping box pairs first (:func:`vkls.geometry.kernels.candidate_pairs`),
+  then the exact geometry of each (:func:`~vkls.geometry.kernels.pair_geometry`) and the
+  reach filter (:func:`~vkls.geometry.kernels.near_contacts`).
 """
 
 from __future__ import annotations
