@@ -172,3 +172,21 @@ def test_near_contacts_refuses_inputs_that_do_not_fit():
                 dict(kind=np.zeros(2, np.int64), spread=np.zeros(2))):
         with pytest.raises(ValueError):
             kernels.near_contacts(pairs, distance, wi, wi, np.ones(2), **{**good, **bad}, cap_a=cap_a, cap_b=cap_b)
+
+
+def test_pair_columns_are_the_objects_kinds_and_radii_of_both_sides():
+    rng = np.random.default_rng(3)
+    n_capsules, n_primitives, n_objects = 50, 70, 12
+    pairs = np.sort(rng.integers(0, n_primitives, (200, 2)), axis=1)
+    owner = rng.integers(0, n_objects, n_primitives)
+    object_kind = rng.integers(0, 9, n_objects)
+    cap_r = rng.uniform(0.01, 0.3, n_capsules)
+    objects, kinds, radius = kernels.pair_columns(pairs, owner, object_kind, cap_r)
+    np.testing.assert_array_equal(objects, owner[pairs])
+    np.testing.assert_array_equal(kinds, object_kind[owner[pairs]])
+    padded = np.concatenate([cap_r, np.zeros(n_primitives - n_capsules)])
+    np.testing.assert_array_equal(radius, padded[pairs])
+    with pytest.raises(ValueError, match="pairs"):
+        kernels.pair_columns(np.array([[0, n_primitives]]), owner, object_kind, cap_r)
+    with pytest.raises(ValueError, match="owner"):
+        kernels.pair_columns(pairs, np.full(n_primitives, n_objects), object_kind, cap_r)

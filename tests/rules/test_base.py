@@ -1,0 +1,58 @@
+"""The rows a rule works on: only the contacts between kinds it judges."""
+
+from dataclasses import fields
+
+import numpy as np
+import pytest
+
+from vkls.pipeline import check
+from vkls.rules import default_rules
+from vkls.rules.base import judged_contacts
+from vkls.rules.loader import load_norms
+
+
+def pairwise_rules(norms):
+    return [rule for rule in default_rules() if not np.isnan(rule.reach(norms)).all()]
+
+
+@pytest.mark.parametrize("sample", ["samples/leiden-vkls.toml", "samples/conflicts-demo.toml"])
+def test_a_rule_finds_the_same_hits_on_the_rows_it_judges_as_on_every_contact(sample):
+    result = check(sample)
+    norms = load_norms(())
+    rules = pairwise_rules(norms)
+    assert {"clearance", "thermal", "tree-distance", "root-zone", "duplicate"} <= {rule.id for rule in rules}
+    contacts = result.contacts
+    found_any = 0
+    for rule in rules:
+        judged = ~np.isnan(rule.reach(norms))
+        rows = np.flatnonzero(judged[contacts.kinds[:, 0], contacts.kinds[:, 1]])
+        assert len(rows) < len(contacts)  # every rule here leaves some pairs of kinds alone
+        on_all, on_judged = rule.evaluate(result.scene, contacts, norms), \
+            rule.evaluate(result.scene, contacts.take(rows), norms)
+        found_any += len(on_all)
+        for field in fields(on_all):
+            a, b = getattr(on_all, field.name), getattr(on_judged, field.name)
+            if isinstance(a, np.ndarray):
+                np.testing.assert_array_equal(a, b, err_msg=f"{rule.id}.{field.name}")
+            else:
+                assert a == b, f"{rule.id}.{field.name}"
+    assert found_any > 0
+
+
+def test_judged_contacts_are_taken_only_when_they_are_under_half():
+    result = check("samples/leiden-vkls.toml")
+    norms = load_norms(())
+    contacts = result.contacts
+    by_rule = {rule.id: rule for rule in default_rules()}
+    for rule_id in ("clearance", "tree-distance"):
+        rule = by_rule[rule_id]
+        judged = ~np.isnan(rule.reach(norms))
+        keep = judged[contacts.kinds[:, 0], contacts.kinds[:, 1]]
+        got = judged_contacts(rule, contacts, norms)
+        if 2 * keep.sum() > len(keep):
+            assert got is contacts
+        else:
+            np.testing.assert_array_equal(got.pairs, contacts.pairs[keep])
+            np.testing.assert_array_equal(got.witness_j, contacts.witness_j[keep])
+            np.testing.assert_array_equal(got.kinds, contacts.kinds[keep])
+    assert judged_contacts(by_rule["tree-distance"], contacts, norms) is not contacts  # trees: a few rows
