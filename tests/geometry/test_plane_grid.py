@@ -141,3 +141,18 @@ def test_cells_are_numbered_block_by_block_one_to_one(nx, ny):
     assert len(numbers) == nx * ny
     assert max(numbers) < ((nx + (1 << shift) - 1) >> shift) * nby << (2 * shift)
     assert all(_cell_position(c, nby, shift) == xy for c, xy in numbers.items())
+
+
+def test_chunks_that_run_out_of_room_are_scanned_again(monkeypatch):
+    import vkls.geometry.plane_grid as plane_grid
+
+    rng = np.random.default_rng(11)
+    primitives, owner, group, kind, margin, spread, reach = random_lines(rng, n_lines=300)
+    lo, hi = K.primitive_aabbs(*primitives, margin[owner])
+    cells = plane_cells(lo, hi)
+    roomy = plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, 1e-9, primitives, 2)
+    monkeypatch.setattr(plane_grid, "_CONTACTS_PER_ENTRY_GUESS", 0.0)  # 64 rows per chunk at first
+    assert len(roomy[0]) > 64 * plane_grid._CHUNKS_PER_THREAD * 2
+    tight = plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, 1e-9, primitives, 2)
+    for a, b in zip(roomy, tight):
+        np.testing.assert_array_equal(a, b)

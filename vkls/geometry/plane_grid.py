@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 from numba import njit, prange
 
@@ -62,46 +61,36 @@ def _cell_position(c, nby, shift):
     return (block // nby << shift) | ((c >> shift) & mask), (block % nby << shift) | (c & mask)
 
 
-@njit(cache=True)
-def _edge(lo, hi):
+def _edge(lo: np.ndarray, hi: np.ndarray) -> float:
     """Cell edge: the power of two at or above the ``EDGE_QUANTILE`` quantile of the x-y extents of a
     stride sample of the boxes (affects only the speed, never the pairs)."""
     n = lo.shape[0]
     m = min(n, _SAMPLE)
-    extent = np.empty(m, dtype=np.float64)
-    for u in range(m):
-        i = u * n // m
-        extent[u] = max(hi[i, 0] - lo[i, 0], hi[i, 1] - lo[i, 1])
-    typical = np.quantile(extent, EDGE_QUANTILE)
+    sample = np.arange(m) * n // m
+    with np.errstate(invalid="ignore"):  # boxes that are not finite are refused by _layout
+        extent = np.maximum(hi[sample, 0] - lo[sample, 0], hi[sample, 1] - lo[sample, 1])
+        typical = float(np.quantile(extent, EDGE_QUANTILE))
     if not typical > 0.0:
-        typical = extent.max()
-    if not typical > 0.0:
+        typical = float(extent.max())
+    if not (typical > 0.0 and math.isfinite(typical)):
         typical = 1.0
     return math.ldexp(1.0, int(math.ceil(math.log2(typical))))
 
 
-@njit(cache=True, parallel=True)
-def _layout(lo, hi, inv_edge, max_entries, max_cells, n_parts):
+@njit(cache=True)
+def _layout(lo, hi, inv_edge, max_entries, max_cells):
     """Cell bounds and entry count; ``entries = -1`` when the grid would be too large, -2 for a box
-    that is not finite or has ``lo > hi``. Each of ``n_parts`` parts of the boxes is scanned apart."""
+    that is not finite or has ``lo > hi``."""
     n = lo.shape[0]
-    part_bounds = np.empty((n_parts, 5), dtype=np.float64)  # x_lo, y_lo, x_hi, y_hi, bad
-    for part in prange(n_parts):
-        x_lo, y_lo, x_hi, y_hi, bad = np.inf, np.inf, -np.inf, -np.inf, 0.0
-        for i in range(part * n // n_parts, (part + 1) * n // n_parts):
-            for k in range(3):
-                if not (math.isfinite(lo[i, k]) and math.isfinite(hi[i, k]) and lo[i, k] <= hi[i, k]):
-                    bad = 1.0
-            x_lo = min(x_lo, lo[i, 0])
-            y_lo = min(y_lo, lo[i, 1])
-            x_hi = max(x_hi, hi[i, 0])
-            y_hi = max(y_hi, hi[i, 1])
-        part_bounds[part, 0], part_bounds[part, 1], part_bounds[part, 2] = x_lo, y_lo, x_hi
-        part_bounds[part, 3], part_bounds[part, 4] = y_hi, bad
-    if part_bounds[:, 4].max() > 0.0:
-        return 0, 0, 0, 0, -2
-    x_lo, y_lo = part_bounds[:, 0].min(), part_bounds[:, 1].min()
-    x_hi, y_hi = part_bounds[:, 2].max(), part_bounds[:, 3].max()
+    x_lo, y_lo, x_hi, y_hi = np.inf, np.inf, -np.inf, -np.inf
+    for i in range(n):
+        for k in range(3):
+            if not (math.isfinite(lo[i, k]) and math.isfinite(hi[i, k]) and lo[i, k] <= hi[i, k]):
+                return 0, 0, 0, 0, -2
+        x_lo = min(x_lo, lo[i, 0])
+        y_lo = min(y_lo, lo[i, 1])
+        x_hi = max(x_hi, hi[i, 0])
+        y_hi = max(y_hi, hi[i, 1])
     if not ((x_hi - x_lo) * inv_edge < 1e9 and (y_hi - y_lo) * inv_edge < 1e9):
         return 0, 0, 0, 0, -1
     cx0, cy0 = _cell_of(x_lo, inv_edge), _cell_of(y_lo, inv_edge)
@@ -109,50 +98,40 @@ def _layout(lo, hi, inv_edge, max_entries, max_cells, n_parts):
     if nx * ny > max_cells:
         return 0, 0, 0, 0, -1
     entries = 0
-    for i in prange(n):
+    for i in range(n):
         entries += (_cell_of(hi[i, 0], inv_edge) - _cell_of(lo[i, 0], inv_edge) + 1) * \
             (_cell_of(hi[i, 1], inv_edge) - _cell_of(lo[i, 1], inv_edge) + 1)
-    if entries > max_entries:
-        return 0, 0, 0, 0, -1
+        if entries > max_entries:
+            return 0, 0, 0, 0, -1
     return cx0, cy0, nx, ny, entries
 
 
-@njit(cache=True, parallel=True)
-def _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, n_cells, n_entries, n_parts):
+@njit(cache=True)
+def _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, n_cells, n_entries):
     """Counting sort of the (cell, object) entries: ``start (cells + 1,)``, ``members (entries,)``.
 
-    Each of ``n_parts`` consecutive parts of the boxes counts and then places its own entries; a
-    cell takes the entries of the first part first, so its members stay in ascending order.
     The boxes are not copied into entry order: objects come in the order of their lines, so
     the members of a cell already lie close together in memory (copying was slower)."""
     n = lo.shape[0]
-    at = np.zeros((n_parts, n_cells), dtype=np.int64)
-    for part in prange(n_parts):
-        for i in range(part * n // n_parts, (part + 1) * n // n_parts):
-            x0, x1 = _cell_of(lo[i, 0], inv_edge) - cx0, _cell_of(hi[i, 0], inv_edge) - cx0
-            y0, y1 = _cell_of(lo[i, 1], inv_edge) - cy0, _cell_of(hi[i, 1], inv_edge) - cy0
-            for x in range(x0, x1 + 1):
-                for y in range(y0, y1 + 1):
-                    at[part, _cell_number(x, y, nby, shift)] += 1
-    start = np.empty(n_cells + 1, dtype=np.int64)
-    running = 0
-    for c in range(n_cells):  # counts -> each part's first position in each cell
-        start[c] = running
-        for part in range(n_parts):
-            count = at[part, c]
-            at[part, c] = running
-            running += count
-    start[n_cells] = running
+    start = np.zeros(n_cells + 1, dtype=np.int64)
+    for i in range(n):
+        x0, x1 = _cell_of(lo[i, 0], inv_edge) - cx0, _cell_of(hi[i, 0], inv_edge) - cx0
+        y0, y1 = _cell_of(lo[i, 1], inv_edge) - cy0, _cell_of(hi[i, 1], inv_edge) - cy0
+        for x in range(x0, x1 + 1):
+            for y in range(y0, y1 + 1):
+                start[_cell_number(x, y, nby, shift) + 1] += 1
+    for c in range(n_cells):
+        start[c + 1] += start[c]
     members = np.empty(n_entries, dtype=np.int64)
-    for part in prange(n_parts):
-        for i in range(part * n // n_parts, (part + 1) * n // n_parts):
-            x0, x1 = _cell_of(lo[i, 0], inv_edge) - cx0, _cell_of(hi[i, 0], inv_edge) - cx0
-            y0, y1 = _cell_of(lo[i, 1], inv_edge) - cy0, _cell_of(hi[i, 1], inv_edge) - cy0
-            for x in range(x0, x1 + 1):
-                for y in range(y0, y1 + 1):
-                    c = _cell_number(x, y, nby, shift)
-                    members[at[part, c]] = i
-                    at[part, c] += 1
+    position = start[:-1].copy()
+    for i in range(n):
+        x0, x1 = _cell_of(lo[i, 0], inv_edge) - cx0, _cell_of(hi[i, 0], inv_edge) - cx0
+        y0, y1 = _cell_of(lo[i, 1], inv_edge) - cy0, _cell_of(hi[i, 1], inv_edge) - cy0
+        for x in range(x0, x1 + 1):
+            for y in range(y0, y1 + 1):
+                c = _cell_number(x, y, nby, shift)
+                members[position[c]] = i
+                position[c] += 1
     return start, members
 
 
@@ -310,155 +289,161 @@ def _contact_scan(chunks, first_cell, base, limit, pairs_out, values_out, start,
     A cell's boxes and segments are first copied side by side (the members of a cell lie in
     several places of the scene's arrays; the pairs then read them from the copy).
     """
-    n_capsules = cap_a.shape[0]
     used = np.zeros(chunks.shape[0], dtype=np.int64)
-    for u in prange(chunks.shape[0]):
-        k = chunks[u]
-        w = base[k]
-        run_first = np.empty(widest + 1, dtype=np.int64)
-        run_box = np.empty((widest, 6), dtype=np.float64)
-        run_group = np.empty(widest, dtype=np.int64)
-        run_kind = np.empty(widest, dtype=np.int64)
-        run_margin = np.empty(widest, dtype=np.float64)
-        run_spread = np.empty(widest, dtype=np.float64)
-        order = np.empty(widest, dtype=np.int64)
-        box = np.empty((widest, 6), dtype=np.float64)
-        segment = np.zeros((widest, 7), dtype=np.float64)
-        for c in range(first_cell[k], first_cell[k + 1]):
-            s, e = start[c], start[c + 1]
-            if e - s < 2:
-                continue
-            cx, cy = _cell_position(c, nby, shift)
-            cx += cx0
-            cy += cy0
-            runs = 0
-            previous = -1
-            for a in range(s, e):
-                i = members[a]
-                p = a - s
-                for q in range(3):
-                    box[p, q] = lo[i, q]
-                    box[p, 3 + q] = hi[i, q]
-                if i < n_capsules:
-                    for q in range(3):
-                        segment[p, q] = cap_a[i, q]
-                        segment[p, 3 + q] = cap_b[i, q]
-                    segment[p, 6] = cap_r[i]
-                if owner[i] != previous:
-                    previous = owner[i]
-                    run_first[runs] = a
-                    run_group[runs], run_kind[runs] = group[previous], kind[previous]
-                    run_margin[runs], run_spread[runs] = margin[previous], spread[previous]
-                    for q in range(6):
-                        run_box[runs, q] = box[p, q]
-                    runs += 1
-                else:
-                    for q in range(3):
-                        run_box[runs - 1, q] = min(run_box[runs - 1, q], box[p, q])
-                        run_box[runs - 1, 3 + q] = max(run_box[runs - 1, 3 + q], box[p, 3 + q])
-            run_first[runs] = e
-            # sweep along the axis in which the runs are thinnest (across a street's lines)
-            extent_x, extent_y = 0.0, 0.0
-            for r in range(runs):
-                extent_x += run_box[r, 3] - run_box[r, 0]
-                extent_y += run_box[r, 4] - run_box[r, 1]
-            axis = 0 if extent_x <= extent_y else 1
-            for r in range(runs):  # insertion sort of the runs on their lower bound along the axis
-                t = r - 1
-                while t >= 0 and run_box[order[t], axis] > run_box[r, axis]:
-                    order[t + 1] = order[t]
-                    t -= 1
-                order[t + 1] = r
-            for u1 in range(runs - 1):
-                s1 = order[u1]
-                upper = run_box[s1, 3 + axis]
-                for u2 in range(u1 + 1, runs):
-                    s2 = order[u2]
-                    if run_box[s2, axis] > upper:
-                        break
-                    r1, r2 = min(s1, s2), max(s1, s2)  # runs in member order, so that i < j
-                    if run_group[r2] == run_group[r1]:
-                        continue
-                    within = reach[run_kind[r1], run_kind[r2]] + run_spread[r1] + run_spread[r2] + slack
-                    if math.isnan(within):  # no rule judges this pair of kinds
-                        continue
-                    shrink = max(0.0, run_margin[r1] + run_margin[r2] - within - slack)
-                    if not (run_box[r2, 0] + shrink <= run_box[r1, 3] and run_box[r1, 0] + shrink <= run_box[r2, 3]
-                            and run_box[r2, 1] + shrink <= run_box[r1, 4]
-                            and run_box[r1, 1] + shrink <= run_box[r2, 4]
-                            and run_box[r2, 2] + shrink <= run_box[r1, 5]
-                            and run_box[r1, 2] + shrink <= run_box[r2, 5]):
-                        continue
-                    for a in range(run_first[r1], run_first[r1 + 1]):
-                        i = members[a]
-                        p = a - s
-                        lx, ly, lz, hx, hy, hz = box[p, 0], box[p, 1], box[p, 2], box[p, 3], box[p, 4], box[p, 5]
-                        a1 = (segment[p, 0], segment[p, 1], segment[p, 2])
-                        b1 = (segment[p, 3], segment[p, 4], segment[p, 5])
-                        for b in range(run_first[r2], run_first[r2 + 1]):
-                            q = b - s
-                            if not (box[q, 0] + shrink <= hx and lx + shrink <= box[q, 3]
-                                    and box[q, 1] + shrink <= hy and ly + shrink <= box[q, 4]
-                                    and box[q, 2] + shrink <= hz and lz + shrink <= box[q, 5]
-                                    and _cell_of(max(lx, box[q, 0]), inv_edge) == cx
-                                    and _cell_of(max(ly, box[q, 1]), inv_edge) == cy):
-                                continue
-                            j = members[b]
-                            if j < n_capsules:  # and so is i < j
-                                a2 = (segment[q, 0], segment[q, 1], segment[q, 2])
-                                b2 = (segment[q, 3], segment[q, 4], segment[q, 5])
-                                if _lines_farther(a1, b1, segment[p, 6], a2, b2, segment[q, 6], within + slack):
-                                    continue
-                                d, wi, wj, abs_cos = _capsule_capsule(a1, b1, segment[p, 6], a2, b2, segment[q, 6])
-                            else:
-                                d, wi, wj, abs_cos = _geometry_at(i, j, cap_a, cap_b, cap_r, box_c, box_h, box_axes,
-                                                                  cyl_xy, cyl_z, cyl_r)
-                            if not d <= within:
-                                continue
-                            if w < limit[k]:
-                                pairs_out[w, 0] = i
-                                pairs_out[w, 1] = j
-                                values_out[w, 0] = d
-                                for t in range(3):
-                                    values_out[w, 1 + t] = wi[t]
-                                    values_out[w, 4 + t] = wj[t]
-                                values_out[w, 7] = abs_cos
-                                if i < n_capsules:
-                                    horizontal, vertical = _lateral_of(wi, wj, a1, b1)
-                                else:
-                                    horizontal, vertical = _lateral(i, wi, wj, cap_a, cap_b)
-                                values_out[w, 8] = horizontal
-                                values_out[w, 9] = vertical
-                            w += 1
-        used[u] = w - base[k]
+    for u in prange(chunks.shape[0]):  # the work of a chunk is its own function: parallel loops with
+        k = chunks[u]                  # large bodies are slow to compile
+        used[u] = _scan_chunk(first_cell[k], first_cell[k + 1], base[k], limit[k], pairs_out, values_out, start,
+                              members, lo, hi, owner, group, kind, margin, spread, reach, slack, cap_a, cap_b,
+                              cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift,
+                              widest) - base[k]
     return used
 
 
 @njit(cache=True)
+def _scan_chunk(first, last, w, limit, pairs_out, values_out, start, members, lo, hi, owner, group, kind, margin,
+                spread, reach, slack, cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge,
+                cx0, cy0, nby, shift, widest):
+    """The contacts of cells ``[first, last)`` written from row ``w`` up to row ``limit``; returns the row
+    after the last contact (past ``limit``: the room was too small). See :func:`_contact_scan`."""
+    n_capsules = cap_a.shape[0]
+    run_first = np.empty(widest + 1, dtype=np.int64)
+    run_box = np.empty((widest, 6), dtype=np.float64)
+    run_group = np.empty(widest, dtype=np.int64)
+    run_kind = np.empty(widest, dtype=np.int64)
+    run_margin = np.empty(widest, dtype=np.float64)
+    run_spread = np.empty(widest, dtype=np.float64)
+    order = np.empty(widest, dtype=np.int64)
+    box = np.empty((widest, 6), dtype=np.float64)
+    segment = np.zeros((widest, 7), dtype=np.float64)
+    for c in range(first, last):
+        s, e = start[c], start[c + 1]
+        if e - s < 2:
+            continue
+        cx, cy = _cell_position(c, nby, shift)
+        cx += cx0
+        cy += cy0
+        runs = 0
+        previous = -1
+        for a in range(s, e):
+            i = members[a]
+            p = a - s
+            for q in range(3):
+                box[p, q] = lo[i, q]
+                box[p, 3 + q] = hi[i, q]
+            if i < n_capsules:
+                for q in range(3):
+                    segment[p, q] = cap_a[i, q]
+                    segment[p, 3 + q] = cap_b[i, q]
+                segment[p, 6] = cap_r[i]
+            if owner[i] != previous:
+                previous = owner[i]
+                run_first[runs] = a
+                run_group[runs], run_kind[runs] = group[previous], kind[previous]
+                run_margin[runs], run_spread[runs] = margin[previous], spread[previous]
+                for q in range(6):
+                    run_box[runs, q] = box[p, q]
+                runs += 1
+            else:
+                for q in range(3):
+                    run_box[runs - 1, q] = min(run_box[runs - 1, q], box[p, q])
+                    run_box[runs - 1, 3 + q] = max(run_box[runs - 1, 3 + q], box[p, 3 + q])
+        run_first[runs] = e
+        # sweep along the axis in which the runs are thinnest (across a street's lines)
+        extent_x, extent_y = 0.0, 0.0
+        for r in range(runs):
+            extent_x += run_box[r, 3] - run_box[r, 0]
+            extent_y += run_box[r, 4] - run_box[r, 1]
+        axis = 0 if extent_x <= extent_y else 1
+        for r in range(runs):  # insertion sort of the runs on their lower bound along the axis
+            t = r - 1
+            while t >= 0 and run_box[order[t], axis] > run_box[r, axis]:
+                order[t + 1] = order[t]
+                t -= 1
+            order[t + 1] = r
+        for u1 in range(runs - 1):
+            s1 = order[u1]
+            upper = run_box[s1, 3 + axis]
+            for u2 in range(u1 + 1, runs):
+                s2 = order[u2]
+                if run_box[s2, axis] > upper:
+                    break
+                r1, r2 = min(s1, s2), max(s1, s2)  # runs in member order, so that i < j
+                if run_group[r2] == run_group[r1]:
+                    continue
+                within = reach[run_kind[r1], run_kind[r2]] + run_spread[r1] + run_spread[r2] + slack
+                if math.isnan(within):  # no rule judges this pair of kinds
+                    continue
+                shrink = max(0.0, run_margin[r1] + run_margin[r2] - within - slack)
+                if not (run_box[r2, 0] + shrink <= run_box[r1, 3] and run_box[r1, 0] + shrink <= run_box[r2, 3]
+                        and run_box[r2, 1] + shrink <= run_box[r1, 4]
+                        and run_box[r1, 1] + shrink <= run_box[r2, 4]
+                        and run_box[r2, 2] + shrink <= run_box[r1, 5]
+                        and run_box[r1, 2] + shrink <= run_box[r2, 5]):
+                    continue
+                for a in range(run_first[r1], run_first[r1 + 1]):
+                    i = members[a]
+                    p = a - s
+                    lx, ly, lz, hx, hy, hz = box[p, 0], box[p, 1], box[p, 2], box[p, 3], box[p, 4], box[p, 5]
+                    a1 = (segment[p, 0], segment[p, 1], segment[p, 2])
+                    b1 = (segment[p, 3], segment[p, 4], segment[p, 5])
+                    for b in range(run_first[r2], run_first[r2 + 1]):
+                        q = b - s
+                        if not (box[q, 0] + shrink <= hx and lx + shrink <= box[q, 3]
+                                and box[q, 1] + shrink <= hy and ly + shrink <= box[q, 4]
+                                and box[q, 2] + shrink <= hz and lz + shrink <= box[q, 5]
+                                and _cell_of(max(lx, box[q, 0]), inv_edge) == cx
+                                and _cell_of(max(ly, box[q, 1]), inv_edge) == cy):
+                            continue
+                        j = members[b]
+                        if j < n_capsules:  # and so is i < j
+                            a2 = (segment[q, 0], segment[q, 1], segment[q, 2])
+                            b2 = (segment[q, 3], segment[q, 4], segment[q, 5])
+                            if _lines_farther(a1, b1, segment[p, 6], a2, b2, segment[q, 6], within + slack):
+                                continue
+                            d, wi, wj, abs_cos = _capsule_capsule(a1, b1, segment[p, 6], a2, b2, segment[q, 6])
+                        else:
+                            d, wi, wj, abs_cos = _geometry_at(i, j, cap_a, cap_b, cap_r, box_c, box_h, box_axes,
+                                                              cyl_xy, cyl_z, cyl_r)
+                        if not d <= within:
+                            continue
+                        if w < limit:
+                            pairs_out[w, 0] = i
+                            pairs_out[w, 1] = j
+                            values_out[w, 0] = d
+                            for t in range(3):
+                                values_out[w, 1 + t] = wi[t]
+                                values_out[w, 4 + t] = wj[t]
+                            values_out[w, 7] = abs_cos
+                            if i < n_capsules:
+                                horizontal, vertical = _lateral_of(wi, wj, a1, b1)
+                            else:
+                                horizontal, vertical = _lateral(i, wi, wj, cap_a, cap_b)
+                            values_out[w, 8] = horizontal
+                            values_out[w, 9] = vertical
+                        w += 1
+    return w
+
+
 def _contacts(start, members, lo, hi, owner, group, kind, margin, spread, reach, slack, cap_a, cap_b, cap_r, box_c,
               box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, n_threads):
+    """Scan the cells in chunks (a chunk that runs out of room is scanned again into room of its exact
+    size), then sort the contacts (see :func:`plane_contacts`)."""
     n_entries = members.shape[0]
     first_cell, base = _chunk_plan(start, n_entries, _CHUNKS_PER_THREAD * n_threads, _CONTACTS_PER_ENTRY_GUESS)
     n_chunks = first_cell.shape[0] - 1
-    widest = max(1, np.max(start[1:] - start[:-1]))
+    widest = max(1, int(np.diff(start).max(initial=0)))
     pairs_out = np.empty((base[n_chunks], 2), dtype=np.int64)
     values_out = np.empty((base[n_chunks], _CONTACT_COLUMNS), dtype=np.float64)
-    used = _contact_scan(np.arange(n_chunks), first_cell, base, base[1:], pairs_out, values_out, start, members,
-                         lo, hi, owner, group, kind, margin, spread, reach, slack, cap_a, cap_b, cap_r, box_c, box_h,
-                         box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, widest)
+    scan = (start, members, lo, hi, owner, group, kind, margin, spread, reach, slack, cap_a, cap_b, cap_r, box_c,
+            box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, widest)
+    used = _contact_scan(np.arange(n_chunks), first_cell, base, base[1:], pairs_out, values_out, *scan)
     over, extra_base, limit, total = _overflow_plan(used, base)
-    if over.shape[0] > 0:
-        pairs_out, values_out = _grow(pairs_out, total), _grow(values_out, total)
-        _contact_scan(over, first_cell, extra_base, limit, pairs_out, values_out, start, members, lo, hi, owner,
-                      group, kind, margin, spread, reach, slack, cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy,
-                      cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, widest)
-        for k in over:
-            base[k] = extra_base[k]
-    rows = np.empty(used.sum(), dtype=np.int64)
-    w = 0
-    for k in range(n_chunks):
-        rows[w: w + used[k]] = np.arange(base[k], base[k] + used[k])
-        w += used[k]
+    if len(over):
+        pairs_out = np.concatenate([pairs_out, np.empty((total - len(pairs_out), 2), dtype=np.int64)])
+        values_out = np.concatenate([values_out, np.empty((total - len(values_out), _CONTACT_COLUMNS))])
+        _contact_scan(over, first_cell, extra_base, limit, pairs_out, values_out, *scan)
+        base[over] = extra_base[over]
+    rows = np.concatenate([np.arange(base[k], base[k] + used[k]) for k in range(n_chunks)])
     return _sorted_contacts(rows, pairs_out, values_out, lo.shape[0], n_threads)
 
 
@@ -544,15 +529,14 @@ def plane_cells(lo: np.ndarray, hi: np.ndarray):
     n = lo.shape[0]
     edge = _edge(lo, hi)
     inv_edge = 1.0 / edge
-    parts = numba.get_num_threads()
-    cx0, cy0, nx, ny, entries = _layout(lo, hi, inv_edge, ENTRIES_PER_BOX * n + 1024, CELLS_PER_BOX * n + 65536, parts)
+    cx0, cy0, nx, ny, entries = _layout(lo, hi, inv_edge, ENTRIES_PER_BOX * n + 1024, CELLS_PER_BOX * n + 65536)
     if entries == -2:
         raise ValueError("candidate_pairs: lo and hi must be finite with lo <= hi")
     if entries < 0:
         return None
     shift = _block_shift(nx, ny)
     nbx, nby = (nx + (1 << shift) - 1) >> shift, (ny + (1 << shift) - 1) >> shift
-    start, members = _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, (nbx * nby) << (2 * shift), entries, parts)
+    start, members = _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, (nbx * nby) << (2 * shift), entries)
     return start, members, inv_edge, cx0, cy0, nby, shift
 
 
