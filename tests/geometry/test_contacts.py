@@ -190,3 +190,19 @@ def test_pair_columns_are_the_objects_kinds_and_radii_of_both_sides():
         kernels.pair_columns(np.array([[0, n_primitives]]), owner, object_kind, cap_r)
     with pytest.raises(ValueError, match="owner"):
         kernels.pair_columns(pairs, np.full(n_primitives, n_objects), object_kind, cap_r)
+
+
+def test_find_contacts_refuses_margins_spreads_and_reach_that_do_not_fit():
+    from vkls.geometry.contacts import find_contacts
+    from vkls.pipeline import check
+
+    scene = check("samples/narrow-vkls.toml").scene
+    objects = len(scene.objects)
+    margin, spread, reach = np.full(objects, 0.5), np.zeros(objects), np.zeros((20, 20))
+    assert len(find_contacts(scene, margin, reach, spread)) > 0
+    with pytest.raises(ValueError, match="margin"):
+        find_contacts(scene, np.full(objects, np.nan), reach, spread)
+    with pytest.raises(ValueError, match="spread"):
+        find_contacts(scene, margin, reach, np.zeros(objects + 1))
+    with pytest.raises(ValueError, match="kind codes"):
+        find_contacts(scene, margin, np.zeros((1, 1)), spread)

@@ -144,7 +144,7 @@ def test_cells_are_numbered_block_by_block_one_to_one(nx, ny):
 
 
 def test_chunks_that_run_out_of_room_are_scanned_again(monkeypatch):
-    import vkls.geometry.plane_grid as plane_grid
+    from vkls.geometry import plane_grid
 
     rng = np.random.default_rng(11)
     primitives, owner, group, kind, margin, spread, reach = random_lines(rng, n_lines=300)
@@ -156,3 +156,23 @@ def test_chunks_that_run_out_of_room_are_scanned_again(monkeypatch):
     tight = plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, 1e-9, primitives, 2)
     for a, b in zip(roomy, tight):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3])
+def test_contacts_are_sorted_also_where_one_primitive_has_many(parts):
+    import vkls.geometry.plane_grid as plane_grid
+
+    rng = np.random.default_rng(2)
+    n = 500
+    first = np.concatenate([rng.integers(0, n - 1, 300), np.full(120, 17)])  # 120 contacts of primitive 17
+    second = first + 1 + rng.integers(0, n - 1 - first)
+    pairs = np.unique(np.c_[first, second], axis=0)
+    shuffled = rng.permutation(len(pairs))
+    pairs_out = np.ascontiguousarray(pairs[shuffled])
+    values_out = np.ascontiguousarray(rng.random((len(pairs), 10)))
+    values_out[:, 0] = np.arange(len(pairs))  # which row went where
+    rows = np.arange(len(pairs))
+    got = plane_grid._sorted_contacts(rows, pairs_out, values_out, n, parts)
+    np.testing.assert_array_equal(got[0], pairs)
+    np.testing.assert_array_equal(got[0], pairs_out[got[1].astype(np.int64)])
+    np.testing.assert_array_equal(got[2], values_out[got[1].astype(np.int64), 1:4])

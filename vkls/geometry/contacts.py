@@ -30,7 +30,7 @@ NEAR_SLACK = 1e-9
 
 @dataclass(frozen=True)
 class Contacts:
-    """Exact geometry of every candidate pair.
+    """Exact geometry of every pair within the reach of some rule.
 
     Attributes
     ----------
@@ -70,12 +70,12 @@ class Contacts:
     def __len__(self) -> int:
         return len(self.distance)
 
-    def take(self, rows: np.ndarray) -> "Contacts":
+    def take(self, rows: np.ndarray) -> Contacts:
         """The contacts at ``rows`` (an index array), every column (``np.take``: for (p, k) columns
         several times faster than indexing with an array)."""
         return Contacts(**{f.name: np.take(getattr(self, f.name), rows, axis=0) for f in fields(self)})
 
-    def of_kinds(self, judged: np.ndarray) -> "Contacts":
+    def of_kinds(self, judged: np.ndarray) -> Contacts:
         """The contacts whose two kinds ``judged`` (K, K) bool marks; ``self`` when that is more than half
         of them (copying most columns costs more than working on a few rows too many, which the rules
         rule out by kind again)."""
@@ -110,9 +110,7 @@ def find_contacts(scene, margin: np.ndarray, reach: np.ndarray, spread: np.ndarr
     clock = time.perf_counter()
     arrays = (scene.cap_a, scene.cap_b, scene.cap_r, scene.box_c, scene.box_h, scene.box_axes,
               scene.cyl_xy, scene.cyl_z, scene.cyl_r)
-    margin = np.ascontiguousarray(margin, dtype=np.float64)
-    spread = np.ascontiguousarray(spread, dtype=np.float64)
-    reach = np.ascontiguousarray(reach, dtype=np.float64)
+    margin, spread, reach = _checked(scene, margin, spread, reach)
     owner = scene.primitive_object
     lo, hi = kernels.primitive_aabbs(*arrays, margin[owner])
     cells = None
@@ -138,3 +136,21 @@ def find_contacts(scene, margin: np.ndarray, reach: np.ndarray, spread: np.ndarr
     return Contacts(pairs=pairs, distance=distance, witness_i=witness_i, witness_j=witness_j, abs_cos=abs_cos,
                     radius_i=radius[:, 0], radius_j=radius[:, 1], lateral_horizontal=horizontal,
                     lateral_vertical=vertical, objects=objects, kinds=kinds)
+
+
+def _checked(scene, margin, spread, reach):
+    """``margin``, ``spread`` (objects,) finite and ``reach`` (K, K) covering every kind code, as C arrays."""
+    objects = len(scene.object_kind)
+    margin = np.ascontiguousarray(margin, dtype=np.float64)
+    spread = np.ascontiguousarray(spread, dtype=np.float64)
+    reach = np.ascontiguousarray(reach, dtype=np.float64)
+    for name, values in (("margin", margin), ("spread", spread)):
+        if values.shape != (objects,):
+            raise ValueError(f"{name}: expected one value per object ({objects}), got shape {values.shape}")
+        if not np.isfinite(values).all():
+            raise ValueError(f"{name}: contains NaN or infinite values")
+    if reach.ndim != 2 or reach.shape[0] != reach.shape[1]:
+        raise ValueError(f"reach: expected a square (K, K) array, got shape {reach.shape}")
+    if objects and (scene.object_kind.min() < 0 or scene.object_kind.max() >= len(reach)):
+        raise ValueError(f"reach: the scene's kind codes must lie in 0..{len(reach) - 1}")
+    return margin, spread, reach

@@ -1,17 +1,26 @@
-"""Broad phase for scenes spread over a plane: a uniform grid of square cells in x and y.
+"""Broad and narrow phase for scenes spread over a plane: a uniform grid of square cells in x and y.
 
 Cables and pipes lie in a thin layer under the ground (a few metres deep, kilometres
 wide), so a grid over x and y sorts them well and z is left to the box test. Every box
-is entered in each cell its x-y extent covers (a 3 m segment in two to four cells of
-4 m), and only boxes that share a cell are tested. A pair is reported by exactly one
+is entered in each cell its x-y extent covers (a 3 m segment in one to four cells of
+8 m), and only boxes that share a cell are tested. A pair is reported by exactly one
 cell: the one holding the lower corner of the two boxes' overlap in x and y
 (``max(lo_i), max(lo_j)``), which both boxes cover. Cells are counted and filled in
 object order (a counting sort), so within a cell the objects stay in ascending order
-and every pair comes out as ``(i, j)`` with ``i < j``.
+and every pair comes out as ``(i, j)`` with ``i < j``. Cells are numbered block by block
+(16 x 16 cells), so that the next segments of a line are met while still in the cache.
 
-This pays when the boxes are about the cell size: :func:`plane_layout` declines (returns
-``None``) when the entries or the cells would grow past a few per box, and
-:func:`vkls.geometry.kernels.candidate_pairs` then uses its hierarchical grid.
+Two scans of the same cells:
+
+- :func:`plane_pairs`: every overlapping box pair (the broad phase of
+  :func:`vkls.geometry.kernels.candidate_pairs`);
+- :func:`plane_contacts`: broad phase, exact distance and reach filter in one pass; the
+  segments of one line in a cell form a run, and runs of two lines are compared only when
+  some rule judges their kinds and their boxes overlap within that pair's own limit.
+
+This pays when the boxes are about the cell size: :func:`plane_cells` declines (returns
+``None``) when the entries or the cells would grow past a few per box, and the callers
+then use the hierarchical grid of :func:`vkls.geometry.kernels.candidate_pairs`.
 """
 
 from __future__ import annotations
@@ -21,7 +30,15 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from vkls.geometry.kernels import _capsule_capsule, _cell_of, _geometry_at, _lateral, _lateral_of, _lines_farther  # _cell_of: floor(x / edge), exact
+# _cell_of: floor(x / edge), exact for a power-of-two edge
+from vkls.geometry.kernels import (
+    _capsule_capsule,
+    _cell_of,
+    _geometry_at,
+    _lateral,
+    _lateral_of,
+    _lines_farther,
+)
 
 #: At most this many cell entries per box (plus a constant), and cells per box.
 ENTRIES_PER_BOX = 8
@@ -74,7 +91,7 @@ def _edge(lo: np.ndarray, hi: np.ndarray) -> float:
         typical = float(extent.max())
     if not (typical > 0.0 and math.isfinite(typical)):
         typical = 1.0
-    return math.ldexp(1.0, int(math.ceil(math.log2(typical))))
+    return math.ldexp(1.0, math.ceil(math.log2(typical)))
 
 
 @njit(cache=True)
@@ -398,6 +415,7 @@ def _scan_chunk(first, last, w, limit, pairs_out, values_out, start, members, lo
                         if j < n_capsules:  # and so is i < j
                             a2 = (segment[q, 0], segment[q, 1], segment[q, 2])
                             b2 = (segment[q, 3], segment[q, 4], segment[q, 5])
+                            # (the slack once more: the bound and the distance round differently)
                             if _lines_farther(a1, b1, segment[p, 6], a2, b2, segment[q, 6], within + slack):
                                 continue
                             d, wi, wj, abs_cos = _capsule_capsule(a1, b1, segment[p, 6], a2, b2, segment[q, 6])
@@ -444,11 +462,34 @@ def _contacts(start, members, lo, hi, owner, group, kind, margin, spread, reach,
         _contact_scan(over, first_cell, extra_base, limit, pairs_out, values_out, *scan)
         base[over] = extra_base[over]
     rows = np.concatenate([np.arange(base[k], base[k] + used[k]) for k in range(n_chunks)])
-    return _sorted_contacts(rows, pairs_out, values_out, lo.shape[0], n_threads)
+    return _sorted_contacts(rows, pairs_out, values_out, lo.shape[0], min(n_threads, _SORT_PARTS_MAX))
 
 
-#: The contacts are sorted by buckets of 2**_BUCKET_SHIFT first primitives, then within each bucket.
+@njit(cache=True)
+def _sort_bucket(order, first, last, pairs_out, n):
+    """Sort ``order[first:last]`` (rows of ``pairs_out``) on ``(i, j)``: an insertion sort for the few
+    rows of a bucket, a full sort on ``i * n + j`` where one primitive has many contacts."""
+    if last - first > 32:
+        keys = np.empty(last - first, dtype=np.int64)
+        for u in range(first, last):
+            keys[u - first] = pairs_out[order[u], 0] * n + pairs_out[order[u], 1]
+        order[first:last] = order[first:last][np.argsort(keys)]
+        return
+    for u in range(first + 1, last):
+        row = order[u]
+        i, j = pairs_out[row, 0], pairs_out[row, 1]
+        t = u - 1
+        while t >= first and (pairs_out[order[t], 0] > i
+                              or (pairs_out[order[t], 0] == i and pairs_out[order[t], 1] > j)):
+            order[t + 1] = order[t]
+            t -= 1
+        order[t + 1] = row
+
+
+#: The contacts are sorted by buckets of 2**_BUCKET_SHIFT first primitives, then within each bucket;
+#: at most _SORT_PARTS_MAX parts count them (each holds a count per bucket).
 _BUCKET_SHIFT = 3
+_SORT_PARTS_MAX = 8
 
 
 @njit(cache=True, parallel=True)
@@ -457,7 +498,7 @@ def _sorted_contacts(rows, pairs_out, values_out, n, n_parts):
     witness_j, abs_cos, horizontal, vertical.
 
     A parallel counting sort on ``i >> _BUCKET_SHIFT`` (each of ``n_parts`` parts of the rows
-    counts and places its own), then an insertion sort of every bucket (a few rows) on ``(i, j)``.
+    counts and places its own), then every bucket sorted on ``(i, j)`` (see :func:`_sort_bucket`).
     """
     m = rows.shape[0]
     n_buckets = (n >> _BUCKET_SHIFT) + 1
@@ -481,15 +522,7 @@ def _sorted_contacts(rows, pairs_out, values_out, n, n_parts):
             order[counts[part, b]] = rows[u]
             counts[part, b] += 1
     for b in prange(n_buckets):
-        for u in range(start[b] + 1, start[b + 1]):
-            row = order[u]
-            i, j = pairs_out[row, 0], pairs_out[row, 1]
-            t = u - 1
-            while t >= start[b] and (pairs_out[order[t], 0] > i
-                                     or (pairs_out[order[t], 0] == i and pairs_out[order[t], 1] > j)):
-                order[t + 1] = order[t]
-                t -= 1
-            order[t + 1] = row
+        _sort_bucket(order, start[b], start[b + 1], pairs_out, n)
     pairs = np.empty((m, 2), dtype=np.int64)
     distance = np.empty(m, dtype=np.float64)
     witness_i = np.empty((m, 3), dtype=np.float64)
@@ -531,7 +564,7 @@ def plane_cells(lo: np.ndarray, hi: np.ndarray):
     inv_edge = 1.0 / edge
     cx0, cy0, nx, ny, entries = _layout(lo, hi, inv_edge, ENTRIES_PER_BOX * n + 1024, CELLS_PER_BOX * n + 65536)
     if entries == -2:
-        raise ValueError("candidate_pairs: lo and hi must be finite with lo <= hi")
+        raise ValueError("plane grid: lo and hi must be finite with lo <= hi")
     if entries < 0:
         return None
     shift = _block_shift(nx, ny)

@@ -233,7 +233,7 @@ def witness_chainage(scene, primitives: np.ndarray, witness: np.ndarray) -> np.n
 
 
 def pair_hits(rule, scene, contacts, mask, required, regime, entry, entries, uncertainty=None) -> Hits:
-    """Collect the rows of ``contacts`` selected by ``mask`` into a :class:`Hits` table.
+    """Collect the rows of ``contacts`` selected by ``mask`` ((p,) bool) into a :class:`Hits` table.
 
     ``required``, ``regime``, ``entry`` and ``uncertainty`` are given for all contact rows.
     Chainage: where two primitives run side by side or stacked (PARALLEL, STACKED) a hit

@@ -16,8 +16,17 @@ import numpy as np
 
 from vkls.geometry.scene import KIND_CODE, KIND_NAMES
 from vkls.model import RACK_KIND, NetworkKind
-from vkls.rules.base import (CROSSING, Hits, NOT_APPLICABLE, PARALLEL, STACKED, judged_contacts, might_violate,
-                             pair_hits, pair_uncertainty)
+from vkls.rules.base import (
+    CROSSING,
+    NOT_APPLICABLE,
+    PARALLEL,
+    STACKED,
+    Hits,
+    judged_contacts,
+    might_violate,
+    pair_hits,
+    pair_uncertainty,
+)
 from vkls.rules.text import at_chainage, metres, provenance, relation
 
 

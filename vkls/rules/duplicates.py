@@ -13,7 +13,7 @@ import numpy as np
 
 from vkls.geometry.scene import IS_NETWORK, NETWORK_CODES, object_column
 from vkls.geometry.tolerances import CONTACT_TOLERANCE
-from vkls.rules.base import Hits, PARALLEL, judged_contacts, no_reach, pair_hits
+from vkls.rules.base import PARALLEL, Hits, judged_contacts, no_reach, pair_hits
 from vkls.rules.text import at_chainage, metres, provenance
 
 #: |cos| above which two segments count as running the same way for a duplicate (about 2.6 degrees).

@@ -12,7 +12,14 @@ from __future__ import annotations
 import numpy as np
 
 from vkls.geometry.scene import KIND_CODE, KIND_NAMES
-from vkls.rules.base import Hits, PARALLEL, judged_contacts, might_violate, pair_hits, pair_uncertainty
+from vkls.rules.base import (
+    PARALLEL,
+    Hits,
+    judged_contacts,
+    might_violate,
+    pair_hits,
+    pair_uncertainty,
+)
 from vkls.rules.clearance import classify
 from vkls.rules.text import at_chainage, metres, provenance, relation
 

@@ -16,9 +16,22 @@ from dataclasses import replace
 
 import numpy as np
 
-from vkls.geometry.scene import IS_NETWORK, KIND_CODE, NETWORK_CODES, ROOT_ZONE_KIND, object_column
+from vkls.geometry.scene import (
+    IS_NETWORK,
+    KIND_CODE,
+    NETWORK_CODES,
+    ROOT_ZONE_KIND,
+    object_column,
+)
 from vkls.model import TREE_KIND
-from vkls.rules.base import Hits, judged_contacts, kind_pair_reach, might_violate, pair_hits, pair_uncertainty
+from vkls.rules.base import (
+    Hits,
+    judged_contacts,
+    kind_pair_reach,
+    might_violate,
+    pair_hits,
+    pair_uncertainty,
+)
 from vkls.rules.text import at_chainage, metres, provenance
 
 #: The size classes of the norms (trees.classes.<class>).
