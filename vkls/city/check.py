@@ -250,8 +250,6 @@ def _tile(folder: str, index: int) -> TileArrays:
     return arrays
 
 
-
-
 def check_tile(job: TileJob) -> TileOutcome:
     """Check the objects one tile owns against everything near them (see the module docs)."""
     from vkls.conflicts import RUN_JOIN_FACTOR, group_hits

@@ -2043,15 +2043,11 @@ def pair_columns(pairs, owner, object_kind, cap_r):
     objects, kinds : (p, 2) int64
     radius : (p, 2) float64, metres
     """
-    pairs = _i64(pairs, (None, 2), "pairs")
     owner = _i64(owner, (None,), "owner")
+    pairs = _pairs_in_range(pairs, len(owner), len(owner), "pairs")
     object_kind = _i64(object_kind, (None,), "object_kind")
-    if len(pairs):
-        low0, high0, low1, high1 = _index_range(pairs)
-        if min(low0, low1) < 0 or max(high0, high1) >= len(owner):
-            raise ValueError(f"pairs: primitive indices must lie in 0..{len(owner) - 1}")
-        if owner.min() < 0 or owner.max() >= len(object_kind):
-            raise ValueError(f"owner: object indices must lie in 0..{len(object_kind) - 1}")
+    if len(pairs) and (owner.min() < 0 or owner.max() >= len(object_kind)):
+        raise ValueError(f"owner: object indices must lie in 0..{len(object_kind) - 1}")
     return _pair_columns(pairs, owner, object_kind, np.ascontiguousarray(cap_r, dtype=np.float64))
 
 
@@ -2084,8 +2080,8 @@ def near_contacts(pairs, distance, witness_i, witness_j, abs_cos, kind, limit, s
     pairs, distance, witness_i, witness_j, abs_cos : the kept rows
     horizontal, vertical : (k,) float64, metres
     """
-    pairs = _i64(pairs, (None, 2), "pairs")
     kind = _i64(kind, (None,), "kind")
+    pairs = _pairs_in_range(pairs, len(kind), len(kind), "pairs")
     limit = np.ascontiguousarray(np.atleast_2d(limit), dtype=np.float64)
     spread = _f64(spread, (len(kind),), "spread")
     cap_a, cap_b = np.ascontiguousarray(cap_a, np.float64), np.ascontiguousarray(cap_b, np.float64)
@@ -2093,10 +2089,6 @@ def near_contacts(pairs, distance, witness_i, witness_j, abs_cos, kind, limit, s
         raise ValueError(f"limit: expected a square (K, K) array, got shape {limit.shape}")
     if len(kind) and (kind.min() < 0 or kind.max() >= len(limit)):
         raise ValueError(f"kind: codes must lie in 0..{len(limit) - 1}")
-    if len(pairs):
-        low0, high0, low1, high1 = _index_range(pairs)
-        if min(low0, low1) < 0 or max(high0, high1) >= len(kind):
-            raise ValueError(f"pairs: primitive indices must lie in 0..{len(kind) - 1}")
     if len(distance) != len(pairs):
         raise ValueError(f"distance: expected {len(pairs)} rows, got {len(distance)}")
     keep = _near_mask(pairs, distance, kind, limit, spread, float(slack))

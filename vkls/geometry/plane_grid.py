@@ -223,34 +223,44 @@ def _overflow_plan(used, base):
     return over, extra_base, limit, total
 
 
-@njit(cache=True)
-def _grow(rows, total):
-    """``rows`` with room for ``total`` rows (the new rows uninitialised)."""
-    grown = np.empty((total,) + rows.shape[1:], dtype=rows.dtype)
-    grown[: rows.shape[0]] = rows
-    return grown
+def _scan_chunks(scan, columns, start, n_threads, rows_per_entry, *arguments):
+    """Run a cell scan (:func:`_scan`, :func:`_contact_scan`) over chunks of cells with about equal
+    entries, in parallel; a chunk that runs out of room is scanned again into room of its exact size.
 
+    Parameters
+    ----------
+    scan : the kernel, called as ``scan(chunks, first_cell, base, limit, *outputs, *arguments)``
+    columns : list of (int, dtype)
+        Width and type of each output array (rows of one pair each).
+    start : (cells + 1,) int64
+        From :func:`plane_cells`.
+    rows_per_entry : float
+        Output rows per cell entry to make room for at first.
 
-@njit(cache=True)
-def _pairs(start, members, lo, hi, group, inv_edge, cx0, cy0, nby, shift, n_threads):
-    n_entries = members.shape[0]
-    first_cell, base = _chunk_plan(start, n_entries, _CHUNKS_PER_THREAD * n_threads, _PAIRS_PER_ENTRY_GUESS)
-    n_chunks = first_cell.shape[0] - 1
-    out = np.empty((base[n_chunks], 2), dtype=np.int64)
-    used = _scan(np.arange(n_chunks), first_cell, base, base[1:], out, start, members, lo, hi, group,
-                 inv_edge, cx0, cy0, nby, shift)
+    Returns
+    -------
+    outputs : list of (r, width) arrays
+    rows : (p,) int64
+        The rows written, chunk after chunk (in cell order).
+    """
+    first_cell, base = _chunk_plan(start, int(start[-1]), _CHUNKS_PER_THREAD * n_threads, rows_per_entry)
+    n_chunks = len(first_cell) - 1
+    outputs = [np.empty((base[n_chunks], width), dtype=dtype) for width, dtype in columns]
+    used = scan(np.arange(n_chunks), first_cell, base, base[1:], *outputs, *arguments)
     over, extra_base, limit, total = _overflow_plan(used, base)
-    if over.shape[0] > 0:  # scan the chunks that overflowed again into room of their exact size
-        out = _grow(out, total)
-        _scan(over, first_cell, extra_base, limit, out, start, members, lo, hi, group, inv_edge, cx0, cy0, nby, shift)
-        for k in over:
-            base[k] = extra_base[k]
-    raw = np.empty((used.sum(), 2), dtype=np.int64)
-    w = 0
-    for k in range(n_chunks):
-        raw[w: w + used[k]] = out[base[k]: base[k] + used[k]]
-        w += used[k]
-    return raw
+    if len(over):
+        outputs = [np.concatenate([out, np.empty((total - len(out), out.shape[1]), dtype=out.dtype)])
+                   for out in outputs]
+        scan(over, first_cell, extra_base, limit, *outputs, *arguments)
+        base[over] = extra_base[over]
+    rows = np.concatenate([np.arange(base[k], base[k] + used[k]) for k in range(n_chunks)])
+    return outputs, rows
+
+
+def _pairs(start, members, lo, hi, group, inv_edge, cx0, cy0, nby, shift, n_threads):
+    (out,), rows = _scan_chunks(_scan, [(2, np.int64)], start, n_threads, _PAIRS_PER_ENTRY_GUESS, start, members,
+                                lo, hi, group, inv_edge, cx0, cy0, nby, shift)
+    return np.take(out, rows, axis=0)
 
 
 def plane_pairs(lo: np.ndarray, hi: np.ndarray, group: np.ndarray, n_threads: int) -> np.ndarray | None:
@@ -444,24 +454,12 @@ def _scan_chunk(first, last, w, limit, pairs_out, values_out, start, members, lo
 
 def _contacts(start, members, lo, hi, owner, group, kind, margin, spread, reach, slack, cap_a, cap_b, cap_r, box_c,
               box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, n_threads):
-    """Scan the cells in chunks (a chunk that runs out of room is scanned again into room of its exact
-    size), then sort the contacts (see :func:`plane_contacts`)."""
-    n_entries = members.shape[0]
-    first_cell, base = _chunk_plan(start, n_entries, _CHUNKS_PER_THREAD * n_threads, _CONTACTS_PER_ENTRY_GUESS)
-    n_chunks = first_cell.shape[0] - 1
+    """Scan the cells in chunks, then sort the contacts (see :func:`plane_contacts`)."""
     widest = max(1, int(np.diff(start).max(initial=0)))
-    pairs_out = np.empty((base[n_chunks], 2), dtype=np.int64)
-    values_out = np.empty((base[n_chunks], _CONTACT_COLUMNS), dtype=np.float64)
-    scan = (start, members, lo, hi, owner, group, kind, margin, spread, reach, slack, cap_a, cap_b, cap_r, box_c,
-            box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, widest)
-    used = _contact_scan(np.arange(n_chunks), first_cell, base, base[1:], pairs_out, values_out, *scan)
-    over, extra_base, limit, total = _overflow_plan(used, base)
-    if len(over):
-        pairs_out = np.concatenate([pairs_out, np.empty((total - len(pairs_out), 2), dtype=np.int64)])
-        values_out = np.concatenate([values_out, np.empty((total - len(values_out), _CONTACT_COLUMNS))])
-        _contact_scan(over, first_cell, extra_base, limit, pairs_out, values_out, *scan)
-        base[over] = extra_base[over]
-    rows = np.concatenate([np.arange(base[k], base[k] + used[k]) for k in range(n_chunks)])
+    (pairs_out, values_out), rows = _scan_chunks(
+        _contact_scan, [(2, np.int64), (_CONTACT_COLUMNS, np.float64)], start, n_threads, _CONTACTS_PER_ENTRY_GUESS,
+        start, members, lo, hi, owner, group, kind, margin, spread, reach, slack, cap_a, cap_b, cap_r, box_c, box_h,
+        box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, widest)
     return _sorted_contacts(rows, pairs_out, values_out, lo.shape[0], min(n_threads, _SORT_PARTS_MAX))
 
 
