@@ -101,7 +101,7 @@ def report_table(result, width: int | None = None) -> str:
                  + (f", {summary['possible']} of them possible" if summary["possible"] else "")
                  + f" among {summary['objects']} objects ({summary['capsules']} cable/pipe segments, "
                  f"{summary['boxes']} rack parts, {summary['trees']} trees); "
-                 f"{summary['candidate_pairs']} candidate pairs checked in {summary['seconds']['engine']:.3f} s.")
+                 f"{summary['candidate_pairs']} pairs within a rule's reach found in {summary['seconds']['engine']:.3f} s.")
     if with_baseline:
         b = summary["baseline"]
         lines.append(f"Against {result.baseline_file}: {b.get('new', 0)} new, {b.get('persisting', 0)} persisting, "
