@@ -74,6 +74,14 @@ def rule_reach(norms: Norms, rules: list) -> np.ndarray:
     return np.fmax.reduce([no_reach()] + [rule.reach(norms) for rule in rules])
 
 
+def rule_regime_reach(norms: Norms, rules: list) -> np.ndarray:
+    """(3, K, K) float64, metres: per regime of two capsules (PARALLEL, CROSSING, STACKED) and pair of
+    kind codes, the largest surface distance at which any of ``rules`` could flag them."""
+    from vkls.rules.base import no_reach, regime_reach
+
+    return np.fmax.reduce([np.repeat(no_reach()[None], 3, axis=0)] + [regime_reach(rule, norms) for rule in rules])
+
+
 def broad_phase_margins(scene: Scene, reach: np.ndarray, spread: np.ndarray) -> np.ndarray:
     """(objects,) each object's share of the distance any rule may require, plus its position uncertainty.
 
@@ -105,9 +113,13 @@ def position_spread(scene: Scene) -> np.ndarray:
 
 
 def scene_contacts(scene: Scene, norms: Norms, rules: list, seconds: dict | None = None) -> Contacts:
-    """Every primitive pair within the reach of some rule (broad phase + narrow phase + reach filter)."""
+    """Every primitive pair within the reach of some rule (broad phase + narrow phase + reach filter);
+    a pair of capsules within the reach of some rule for the regime it is in (side by side, crossing, stacked)."""
+    from vkls.rules.clearance import side_by_side_cos
+
     reach, spread = rule_reach(norms, rules), position_spread(scene)
-    return find_contacts(scene, broad_phase_margins(scene, reach, spread), reach, spread, seconds)
+    return find_contacts(scene, broad_phase_margins(scene, reach, spread), reach, spread, seconds,
+                         rule_regime_reach(norms, rules), side_by_side_cos(norms))
 
 
 def kind_margins(reach: np.ndarray, counts: np.ndarray, rare_share: float = 0.05) -> np.ndarray:

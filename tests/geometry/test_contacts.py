@@ -206,3 +206,5 @@ def test_find_contacts_refuses_margins_spreads_and_reach_that_do_not_fit():
         find_contacts(scene, margin, reach, np.zeros(objects + 1))
     with pytest.raises(ValueError, match="kind codes"):
         find_contacts(scene, margin, np.zeros((1, 1)), spread)
+    with pytest.raises(ValueError, match=r"regime limit: expected shape \(3, 20, 20\)"):
+        find_contacts(scene, margin, reach, spread, regime_reach=np.zeros((2, 20, 20)))

@@ -122,6 +122,43 @@ def test_plane_contacts_equal_candidate_pairs_then_geometry_bit_for_bit(seed):
         np.testing.assert_array_equal(got_column, expected_column)
 
 
+def random_regime_reach(rng, reach):
+    """(3, K, K) reach per regime, at most ``reach``, symmetric, NaN in places (a regime no rule judges)."""
+    share = rng.uniform(0.0, 1.0, (3,) + reach.shape)
+    regime_reach = reach[None] * np.maximum(share, np.transpose(share, (0, 2, 1)))
+    regime_reach[1, 0, 3] = regime_reach[1, 3, 0] = np.nan
+    return regime_reach
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_plane_contacts_with_a_reach_per_regime_equal_the_reference_bit_for_bit(seed):
+    from vkls.geometry.regimes import NOT_APPLICABLE, contact_regimes
+
+    rng = np.random.default_rng(seed)
+    primitives, owner, group, kind, margin, spread, reach = random_lines(rng)
+    regime_reach, side_cos = random_regime_reach(rng, reach), np.cos(np.radians(30.0))
+    lo, hi = K.primitive_aabbs(*primitives, margin[owner])
+    cells = plane_cells(lo, hi)
+    got = plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, 1e-9, primitives,
+                         numba.get_num_threads(), regime_reach, side_cos)
+    pairs = K.candidate_pairs(lo, hi, group[owner])
+    everything = K.near_contacts(pairs, *K.pair_geometry(pairs, *primitives), kind[owner], reach, spread[owner],
+                                 primitives[0], primitives[1], 1e-9)
+    expected = K.near_contacts(pairs, *K.pair_geometry(pairs, *primitives), kind[owner], reach, spread[owner],
+                               primitives[0], primitives[1], 1e-9, regime_reach, side_cos)
+    for got_column, expected_column in zip(got, expected):
+        np.testing.assert_array_equal(got_column, expected_column)
+    # the reference in numpy: a capsule pair stays where it is within the reach of its regime
+    found_pairs, distance, _, _, abs_cos, horizontal, vertical = everything
+    regime = contact_regimes(abs_cos, horizontal, vertical, found_pairs[:, 1] < len(primitives[0]), side_cos)
+    ki, kj = kind[owner][found_pairs[:, 0]], kind[owner][found_pairs[:, 1]]
+    limit = regime_reach[np.minimum(regime, 2), ki, kj] + spread[owner][found_pairs[:, 0]] \
+        + spread[owner][found_pairs[:, 1]] + 1e-9
+    keep = (regime == NOT_APPLICABLE) | (distance <= limit)
+    assert 0 < (~keep).sum() and len(set(regime[keep].tolist())) == 4  # some dropped; every regime kept
+    np.testing.assert_array_equal(got[0], found_pairs[keep])
+
+
 def test_plane_contacts_are_the_same_with_one_thread_or_two():
     rng = np.random.default_rng(7)
     primitives, owner, group, kind, margin, spread, reach = random_lines(rng, n_lines=400)

@@ -7,7 +7,7 @@ import pytest
 
 from vkls.pipeline import check
 from vkls.rules import default_rules
-from vkls.rules.base import judged_contacts
+from vkls.rules.base import judged_contacts, regime_reach
 from vkls.rules.loader import load_norms
 
 
@@ -60,3 +60,37 @@ def test_judged_contacts_are_taken_only_when_they_are_under_half():
             np.testing.assert_array_equal(got.witness_j, contacts.witness_j[keep])
             np.testing.assert_array_equal(got.kinds, contacts.kinds[keep])
     assert judged_contacts(by_rule["tree-distance"], contacts, norms) is not contacts  # trees: a few rows
+
+
+def test_a_rule_reach_per_regime_never_exceeds_its_reach():
+    norms = load_norms(())
+    for rule in pairwise_rules(norms):
+        by_regime, reach = regime_reach(rule, norms), rule.reach(norms)
+        assert by_regime.shape == (3,) + reach.shape
+        np.testing.assert_array_equal(np.fmax.reduce(by_regime), reach, err_msg=rule.id)
+
+
+@pytest.mark.parametrize("sample", ["samples/leiden-vkls.toml", "samples/conflicts-demo.toml",
+                                    "samples/leiden-nen7171.toml"])
+def test_rules_flag_the_same_when_the_engine_keeps_only_pairs_within_the_reach_of_their_regime(sample):
+    """The engine drops capsule pairs beyond every rule's reach for their regime (two stacked cables
+    farther apart than the crossing distance); every rule must still flag exactly what it flags on
+    all pairs within the reach of any regime."""
+    from vkls.geometry.contacts import find_contacts
+    from vkls.pipeline import broad_phase_margins, position_spread, rule_reach
+
+    result = check(sample)
+    norms = load_norms(())
+    rules = pairwise_rules(norms)
+    scene = result.scene
+    reach, spread = rule_reach(norms, rules), position_spread(scene)
+    every_regime = find_contacts(scene, broad_phase_margins(scene, reach, spread), reach, spread)
+    assert len(result.contacts) < len(every_regime)  # some pairs are left out
+    for rule in rules:
+        fewer, more = rule.evaluate(scene, result.contacts, norms), rule.evaluate(scene, every_regime, norms)
+        for field in fields(fewer):  # the rows kept stay in their order, and so do the hits
+            a, b = getattr(fewer, field.name), getattr(more, field.name)
+            if isinstance(a, np.ndarray):
+                np.testing.assert_array_equal(a, b, err_msg=f"{rule.id}.{field.name}")
+            else:
+                assert a == b, f"{rule.id}.{field.name}"

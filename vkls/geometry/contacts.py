@@ -85,7 +85,8 @@ class Contacts:
 
 
 def find_contacts(scene, margin: np.ndarray, reach: np.ndarray, spread: np.ndarray,
-                  seconds: dict | None = None) -> Contacts:
+                  seconds: dict | None = None, regime_reach: np.ndarray | None = None,
+                  side_by_side_cos: float = 1.0) -> Contacts:
     """Broad phase + narrow phase over a scene.
 
     Parameters
@@ -100,6 +101,12 @@ def find_contacts(scene, margin: np.ndarray, reach: np.ndarray, spread: np.ndarr
     seconds : dict, optional
         Receives the time of the ``broad`` and ``narrow`` phases (seconds, added to what is there).
         With the plane grid, the box tests run in the narrow pass, cell by cell.
+    regime_reach : (3, K, K) float64, metres, optional
+        Per regime of two capsules (PARALLEL, CROSSING, STACKED; see :mod:`vkls.geometry.regimes`),
+        the reach for them; a pair of capsules is kept only within the reach of its regime too.
+        Default: ``reach`` in every regime.
+    side_by_side_cos : float
+        |cos| at and above which two capsules run side by side (used with ``regime_reach``).
     """
     import time
 
@@ -121,13 +128,14 @@ def find_contacts(scene, margin: np.ndarray, reach: np.ndarray, spread: np.ndarr
     broad = time.perf_counter()
     if cells is not None:
         found = plane_contacts(cells, lo, hi, owner, scene.object_group, scene.object_kind, margin, spread, reach,
-                               NEAR_SLACK, arrays, numba.get_num_threads())
+                               NEAR_SLACK, arrays, numba.get_num_threads(), regime_reach, side_by_side_cos)
     else:  # the plane grid does not suit: candidate pairs, then their geometry
         pairs = kernels.candidate_pairs(lo, hi, scene.object_group[owner])
         broad = time.perf_counter()
         distance, witness_i, witness_j, abs_cos = kernels.pair_geometry(pairs, *arrays)
         found = kernels.near_contacts(pairs, distance, witness_i, witness_j, abs_cos, scene.object_kind[owner], reach,
-                                      spread[owner], scene.cap_a, scene.cap_b, NEAR_SLACK)
+                                      spread[owner], scene.cap_a, scene.cap_b, NEAR_SLACK, regime_reach,
+                                      side_by_side_cos)
     pairs, distance, witness_i, witness_j, abs_cos, horizontal, vertical = found
     objects, kinds, radius = kernels.pair_columns(pairs, owner, scene.object_kind, scene.cap_r)
     if seconds is not None:

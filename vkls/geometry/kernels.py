@@ -43,6 +43,7 @@ import numpy as np
 import numba
 from numba import njit, prange
 
+from vkls.geometry.regimes import CROSSING, PARALLEL, STACKED
 from vkls.geometry.tolerances import (
     AABB_ROUNDING_PAD_RELATIVE,
     CYLINDER_SEARCH_T_TOLERANCE,
@@ -1955,6 +1956,26 @@ def _near_mask(pairs, distance, kind, limit, spread, slack):
     return keep
 
 
+@njit(cache=True, parallel=True)
+def _regime_mask(pairs, distance, abs_cos, horizontal, vertical, kind, regime_limit, spread, n_capsules,
+                 side_by_side_cos, slack):
+    keep = np.empty(pairs.shape[0], dtype=np.bool_)
+    for p in prange(pairs.shape[0]):
+        i, j = pairs[p, 0], pairs[p, 1]
+        keep[p] = j >= n_capsules or distance[p] <= regime_limit[
+            _regime(abs_cos[p], horizontal[p], vertical[p], side_by_side_cos), kind[i], kind[j]] \
+            + spread[i] + spread[j] + slack
+    return keep
+
+
+@njit(cache=True, inline="always")
+def _regime(abs_cos, horizontal, vertical, side_by_side_cos):
+    """Regime of two capsules, as :func:`vkls.geometry.regimes.contact_regimes` gives it."""
+    if abs_cos >= side_by_side_cos:
+        return STACKED if vertical > horizontal else PARALLEL
+    return CROSSING
+
+
 @njit(cache=True, inline="always")
 def _lateral_of(wi, wj, axis_a, axis_b):
     """Horizontal and vertical length of the witness-to-witness vector ``wj - wi`` (3-tuples) without
@@ -2051,14 +2072,16 @@ def pair_columns(pairs, owner, object_kind, cap_r):
     return _pair_columns(pairs, owner, object_kind, np.ascontiguousarray(cap_r, dtype=np.float64))
 
 
-def near_contacts(pairs, distance, witness_i, witness_j, abs_cos, kind, limit, spread, cap_a, cap_b, slack=0.0):
+def near_contacts(pairs, distance, witness_i, witness_j, abs_cos, kind, limit, spread, cap_a, cap_b, slack=0.0,
+                  regime_limit=None, side_by_side_cos=1.0):
     """The pairs within their limit distance, with their separation split into a horizontal
     and a vertical part: the witness-to-witness vector without its part along the first
     primitive's axis (where that primitive is a capsule of non-zero length).
 
     A pair ``(i, j)`` is kept when ``distance <= limit[kind[i], kind[j]] + spread[i] + spread[j]
     + slack``; a NaN limit drops it. With one kind, a zero limit and the margins as spread,
-    this keeps the pairs within the sum of their margins.
+    this keeps the pairs within the sum of their margins. With ``regime_limit``, a pair of two
+    capsules must also lie within the limit of its regime (see :mod:`vkls.geometry.regimes`).
 
     Parameters
     ----------
@@ -2074,6 +2097,10 @@ def near_contacts(pairs, distance, witness_i, witness_j, abs_cos, kind, limit, s
         Capsule axes (primitives below ``n`` are capsules).
     slack : float, metres
         Added to every limit.
+    regime_limit : (3, K, K) float64, metres, optional
+        Largest distance kept per regime of two capsules (PARALLEL, CROSSING, STACKED), per pair of kinds.
+    side_by_side_cos : float
+        |cos| at and above which two capsules run side by side (with ``regime_limit``).
 
     Returns
     -------
@@ -2093,4 +2120,18 @@ def near_contacts(pairs, distance, witness_i, witness_j, abs_cos, kind, limit, s
         raise ValueError(f"distance: expected {len(pairs)} rows, got {len(distance)}")
     keep = _near_mask(pairs, distance, kind, limit, spread, float(slack))
     rows = np.flatnonzero(keep)
-    return _gather_contacts(rows, pairs, distance, witness_i, witness_j, abs_cos, cap_a, cap_b)
+    found = _gather_contacts(rows, pairs, distance, witness_i, witness_j, abs_cos, cap_a, cap_b)
+    if regime_limit is None:
+        return found
+    regime_limit = _regime_limits(regime_limit, len(limit))
+    keep = _regime_mask(found[0], found[1], found[4], found[5], found[6], kind, regime_limit, spread,
+                        len(cap_a), float(side_by_side_cos), float(slack))
+    return tuple(np.take(column, np.flatnonzero(keep), axis=0) for column in found)
+
+
+def _regime_limits(regime_limit, kinds: int) -> np.ndarray:
+    """``regime_limit`` as a C array of shape (3, kinds, kinds), or ValueError."""
+    regime_limit = np.ascontiguousarray(regime_limit, dtype=np.float64)
+    if regime_limit.shape != (3, kinds, kinds):
+        raise ValueError(f"regime limit: expected shape (3, {kinds}, {kinds}), got {regime_limit.shape}")
+    return regime_limit

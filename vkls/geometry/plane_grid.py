@@ -38,6 +38,8 @@ from vkls.geometry.kernels import (
     _lateral,
     _lateral_of,
     _lines_farther,
+    _regime,
+    _regime_limits,
 )
 
 #: At most this many cell entries per box (plus a constant), and cells per box.
@@ -302,8 +304,8 @@ _CONTACTS_PER_ENTRY_GUESS = 0.5
 
 @njit(cache=True, parallel=True)
 def _contact_scan(chunks, first_cell, base, limit, pairs_out, values_out, start, members, lo, hi, owner, group,
-                  kind, margin, spread, reach, slack, cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z,
-                  cyl_r, inv_edge, cx0, cy0, nby, shift, widest):
+                  kind, margin, spread, reach, regime_reach, side_cos, slack, cap_a, cap_b, cap_r, box_c, box_h,
+                  box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, widest):
     """Write the contacts of the cell chunks ``chunks`` (as :func:`_scan` writes pairs); returns each
     chunk's true contact count.
 
@@ -311,7 +313,8 @@ def _contact_scan(chunks, first_cell, base, limit, pairs_out, values_out, start,
     runs are compared only when their objects are of different groups, some rule judges their
     two kinds, and their boxes, shrunk back from the broad-phase margins to the pair's own limit
     ``reach + spread_i + spread_j + slack``, overlap; then their members, by the same test. Two
-    capsules whose axes' lines already lie farther apart than the limit are not measured.
+    capsules whose axes' lines already lie farther apart than the limit are not measured, and two
+    capsules are kept only within the limit of their regime (``regime_reach``).
 
     A cell's boxes and segments are first copied side by side (the members of a cell lie in
     several places of the scene's arrays; the pairs then read them from the copy).
@@ -320,7 +323,8 @@ def _contact_scan(chunks, first_cell, base, limit, pairs_out, values_out, start,
     for u in prange(chunks.shape[0]):  # the work of a chunk is its own function: parallel loops with
         k = chunks[u]                  # large bodies are slow to compile
         used[u] = _scan_chunk(first_cell[k], first_cell[k + 1], base[k], limit[k], pairs_out, values_out, start,
-                              members, lo, hi, owner, group, kind, margin, spread, reach, slack, cap_a, cap_b,
+                              members, lo, hi, owner, group, kind, margin, spread, reach, regime_reach, side_cos,
+                              slack, cap_a, cap_b,
                               cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift,
                               widest) - base[k]
     return used
@@ -328,8 +332,8 @@ def _contact_scan(chunks, first_cell, base, limit, pairs_out, values_out, start,
 
 @njit(cache=True)
 def _scan_chunk(first, last, w, limit, pairs_out, values_out, start, members, lo, hi, owner, group, kind, margin,
-                spread, reach, slack, cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge,
-                cx0, cy0, nby, shift, widest):
+                spread, reach, regime_reach, side_cos, slack, cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy,
+                cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, widest):
     """The contacts of cells ``[first, last)`` written from row ``w`` up to row ``limit``; returns the row
     after the last contact (past ``limit``: the room was too small). See :func:`_contact_scan`."""
     n_capsules = cap_a.shape[0]
@@ -434,6 +438,14 @@ def _scan_chunk(first, last, w, limit, pairs_out, values_out, start, members, lo
                                                               cyl_xy, cyl_z, cyl_r)
                         if not d <= within:
                             continue
+                        if i < n_capsules:
+                            horizontal, vertical = _lateral_of(wi, wj, a1, b1)
+                        else:
+                            horizontal, vertical = _lateral(i, wi, wj, cap_a, cap_b)
+                        if j < n_capsules and not d <= regime_reach[
+                                _regime(abs_cos, horizontal, vertical, side_cos), run_kind[r1], run_kind[r2]] \
+                                + run_spread[r1] + run_spread[r2] + slack:
+                            continue  # beyond the reach for capsules that lie as these two do
                         if w < limit:
                             pairs_out[w, 0] = i
                             pairs_out[w, 1] = j
@@ -442,24 +454,20 @@ def _scan_chunk(first, last, w, limit, pairs_out, values_out, start, members, lo
                                 values_out[w, 1 + t] = wi[t]
                                 values_out[w, 4 + t] = wj[t]
                             values_out[w, 7] = abs_cos
-                            if i < n_capsules:
-                                horizontal, vertical = _lateral_of(wi, wj, a1, b1)
-                            else:
-                                horizontal, vertical = _lateral(i, wi, wj, cap_a, cap_b)
                             values_out[w, 8] = horizontal
                             values_out[w, 9] = vertical
                         w += 1
     return w
 
 
-def _contacts(start, members, lo, hi, owner, group, kind, margin, spread, reach, slack, cap_a, cap_b, cap_r, box_c,
-              box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, n_threads):
+def _contacts(start, members, lo, hi, owner, group, kind, margin, spread, reach, regime_reach, side_cos, slack, cap_a,
+              cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, n_threads):
     """Scan the cells in chunks, then sort the contacts (see :func:`plane_contacts`)."""
     widest = max(1, int(np.diff(start).max(initial=0)))
     (pairs_out, values_out), rows = _scan_chunks(
         _contact_scan, [(2, np.int64), (_CONTACT_COLUMNS, np.float64)], start, n_threads, _CONTACTS_PER_ENTRY_GUESS,
-        start, members, lo, hi, owner, group, kind, margin, spread, reach, slack, cap_a, cap_b, cap_r, box_c, box_h,
-        box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, widest)
+        start, members, lo, hi, owner, group, kind, margin, spread, reach, regime_reach, side_cos, slack, cap_a, cap_b,
+        cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, widest)
     return _sorted_contacts(rows, pairs_out, values_out, lo.shape[0], min(n_threads, _SORT_PARTS_MAX))
 
 
@@ -571,14 +579,15 @@ def plane_cells(lo: np.ndarray, hi: np.ndarray):
     return start, members, inv_edge, cx0, cy0, nby, shift
 
 
-def plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, slack, primitives, n_threads):
+def plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, slack, primitives, n_threads,
+                   regime_reach=None, side_by_side_cos=1.0):
     """Every pair of primitives within its limit distance, found in one pass over the cells of a plane grid.
 
     The same rows, bit for bit, as :func:`vkls.geometry.kernels.candidate_pairs` on the boxes,
     then :func:`~vkls.geometry.kernels.pair_geometry` and
-    :func:`~vkls.geometry.kernels.near_contacts`; but no candidate pair is stored, pairs of
-    kinds no rule judges are never measured, and a pair is measured only when its boxes overlap
-    within the pair's own limit (not the sum of both margins).
+    :func:`~vkls.geometry.kernels.near_contacts` (with the same ``regime_reach``); but no
+    candidate pair is stored, pairs of kinds no rule judges are never measured, and a pair is
+    measured only when its boxes overlap within the pair's own limit (not the sum of both margins).
 
     Parameters
     ----------
@@ -603,6 +612,11 @@ def plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, sla
     primitives : tuple
         ``(cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r)``.
     n_threads : int
+    regime_reach : (3, K, K) float64, metres, optional
+        Per regime of two capsules (PARALLEL, CROSSING, STACKED; :mod:`vkls.geometry.regimes`), the
+        largest distance kept; a pair of capsules is kept only within the reach of its regime too.
+    side_by_side_cos : float
+        |cos| at and above which two capsules run side by side (with ``regime_reach``).
 
     Returns
     -------
@@ -611,5 +625,7 @@ def plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, sla
         As :func:`vkls.geometry.kernels.near_contacts` returns them.
     """
     start, members, inv_edge, cx0, cy0, nby, shift = cells
-    return _contacts(start, members, lo, hi, owner, group, kind, margin, spread, reach, float(slack), *primitives,
+    regime_reach = np.repeat(reach[None], 3, axis=0) if regime_reach is None else regime_reach
+    return _contacts(start, members, lo, hi, owner, group, kind, margin, spread, reach,
+                     _regime_limits(regime_reach, len(reach)), float(side_by_side_cos), float(slack), *primitives,
                      inv_edge, cx0, cy0, nby, shift, n_threads)

@@ -12,6 +12,12 @@ A rule is a small object with an ``id``, a ``title`` and three methods:
   as cover depth or bend radius).
 - ``explain(conflict) -> str``: one plain sentence with numbers and the source.
 
+A pairwise rule whose distance depends on the regime of two capsules (side by side,
+crossing, stacked) may also have ``reach_by_regime(norms) -> (3, K, K) float``: its reach
+for capsule pairs in each regime (:data:`vkls.geometry.regimes.CAPSULE_REGIMES` order),
+never above ``reach``. The engine then keeps a capsule pair only within the reach of its
+regime (see :func:`regime_reach`), so the rules see fewer rows and flag the same.
+
 A rule may name rules it ``supersedes``: where both flag the same pair of objects, only
 the more specific finding is kept (thermal influence over plain clearance, a duplicate
 over an overlap).
@@ -29,11 +35,15 @@ from typing import Protocol
 
 import numpy as np
 
+# the regimes: side by side, crossing, running parallel one above the other, or no direction (a box)
+from vkls.geometry.regimes import (  # noqa: F401
+    CROSSING,
+    NOT_APPLICABLE,
+    PARALLEL,
+    REGIME_NAMES,
+    STACKED,
+)
 from vkls.geometry.tolerances import CONTACT_TOLERANCE
-
-#: side by side, crossing, running parallel one above the other, or no direction (a point, a box).
-PARALLEL, CROSSING, STACKED, NOT_APPLICABLE = 0, 1, 2, 3
-REGIME_NAMES = ("parallel", "crossing", "stacked", "n/a")
 
 
 @dataclass(frozen=True)
@@ -159,6 +169,15 @@ def kind_pair_reach(rows, columns, distance: float) -> np.ndarray:
     reach[np.ix_(rows, columns)] = distance
     reach[np.ix_(columns, rows)] = distance
     return reach
+
+
+def regime_reach(rule, norms) -> np.ndarray:
+    """(3, K, K) the reach of ``rule`` for capsule pairs per regime (PARALLEL, CROSSING, STACKED): its
+    ``reach_by_regime`` where it has one, else its ``reach`` for every regime."""
+    by_regime = getattr(rule, "reach_by_regime", None)
+    if by_regime is not None:
+        return by_regime(norms)
+    return np.repeat(rule.reach(norms)[None], 3, axis=0)
 
 
 def judged_contacts(rule, contacts, norms):

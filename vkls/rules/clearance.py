@@ -14,13 +14,11 @@ import math
 
 import numpy as np
 
+from vkls.geometry.regimes import contact_regimes
 from vkls.geometry.scene import KIND_CODE, KIND_NAMES
 from vkls.model import RACK_KIND, NetworkKind
 from vkls.rules.base import (
-    CROSSING,
-    NOT_APPLICABLE,
     PARALLEL,
-    STACKED,
     Hits,
     judged_contacts,
     might_violate,
@@ -78,8 +76,12 @@ class ClearanceRule:
 
     def reach(self, norms) -> np.ndarray:
         """(K, K) the largest distance this rule requires per pair of kind codes (NaN: never)."""
+        return np.fmax.reduce(self.reach_by_regime(norms))
+
+    def reach_by_regime(self, norms) -> np.ndarray:
+        """(3, K, K) the distance required side by side (PARALLEL), at crossings and stacked."""
         parallel, crossing, _, _ = self._matrices(norms)
-        return np.fmax(parallel, crossing)
+        return np.stack([parallel, crossing, crossing])
 
     def evaluate(self, scene, contacts, norms) -> Hits:
         contacts = judged_contacts(self, contacts, norms)
@@ -112,15 +114,16 @@ class ClearanceRule:
         return f"{a} runs {metres(conflict.actual)} beside {b} {where}; {need} side by side."
 
 
+def side_by_side_cos(norms) -> float:
+    """|cos| at and above which two segments run side by side: ``clearance.parallel_angle``."""
+    return math.cos(math.radians(norms.number("clearance.parallel_angle")))
+
+
 def classify(scene, contacts, norms) -> np.ndarray:
     """Regime of every contact row: PARALLEL, STACKED, CROSSING (capsule pairs) or NOT_APPLICABLE.
 
     Two segments within ``clearance.parallel_angle`` of each other run side by side
     (PARALLEL) unless their separation across the segments is mostly vertical (STACKED).
     """
-    cos_limit = math.cos(math.radians(norms.number("clearance.parallel_angle")))
-    horizontal_axis, vertical_axis = contacts.lateral_horizontal, contacts.lateral_vertical
-    side_by_side = contacts.abs_cos >= cos_limit
-    regime = np.where(side_by_side, np.where(vertical_axis > horizontal_axis, STACKED, PARALLEL), CROSSING)
-    both_capsules = contacts.pairs[:, 1] < scene.n_capsules
-    return np.where(both_capsules, regime, NOT_APPLICABLE).astype(np.int8)
+    return contact_regimes(contacts.abs_cos, contacts.lateral_horizontal, contacts.lateral_vertical,
+                           contacts.pairs[:, 1] < scene.n_capsules, side_by_side_cos(norms))

@@ -13,7 +13,9 @@ import numpy as np
 
 from vkls.geometry.scene import KIND_CODE, KIND_NAMES
 from vkls.rules.base import (
+    CROSSING,
     PARALLEL,
+    STACKED,
     Hits,
     judged_contacts,
     might_violate,
@@ -44,12 +46,18 @@ class ThermalRule:
 
     def reach(self, norms) -> np.ndarray:
         """(K, K) the largest distance this rule requires per pair of kind codes (NaN: never)."""
+        return np.fmax.reduce(self.reach_by_regime(norms))
+
+    def reach_by_regime(self, norms) -> np.ndarray:
+        """(3, K, K) the distance required side by side (PARALLEL), and at crossings and stacked (where
+        the sensitive network may lie above or below the source)."""
         size = len(KIND_NAMES)
-        reach = np.full((size, size), np.nan)
+        reach = np.full((3, size, size), np.nan)
         for entry in norms.thermal.values():
             i, j = KIND_CODE[entry.kinds[0]], KIND_CODE[entry.kinds[1]]
-            largest = max(entry.parallel, entry.crossing, entry.above)
-            reach[i, j] = reach[j, i] = np.fmax(reach[i, j], largest)
+            across = max(entry.crossing, entry.above)
+            for regime, largest in ((PARALLEL, entry.parallel), (CROSSING, across), (STACKED, across)):
+                reach[regime, i, j] = reach[regime, j, i] = np.fmax(reach[regime, i, j], largest)
         return reach
 
     def evaluate(self, scene, contacts, norms) -> Hits:
