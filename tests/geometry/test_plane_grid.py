@@ -102,6 +102,15 @@ def random_lines(rng, n_lines=160, extent=40.0):
     return primitives, owner, object_group, object_kind, object_margin, object_spread, reach
 
 
+def test_plane_pairs_of_lines_equal_brute_force():
+    rng = np.random.default_rng(9)
+    primitives, owner, group, _, margin, _, _ = random_lines(rng, n_lines=300)
+    lo, hi = K.primitive_aabbs(*primitives, margin[owner])
+    got = plane_pairs(lo, hi, group[owner], 2)
+    assert got is not None and (got[:, 0] < got[:, 1]).all()
+    np.testing.assert_array_equal(sorted_pairs(got), brute_overlaps(lo, hi, group[owner]))
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_plane_contacts_equal_candidate_pairs_then_geometry_bit_for_bit(seed):
     rng = np.random.default_rng(seed)
