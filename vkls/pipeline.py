@@ -82,6 +82,19 @@ def rule_regime_reach(norms: Norms, rules: list) -> np.ndarray:
     return np.fmax.reduce([np.repeat(no_reach()[None], 3, axis=0)] + [regime_reach(rule, norms) for rule in rules])
 
 
+def paired_objects(scene: Scene, norms: Norms, rules: list) -> np.ndarray:
+    """(objects,) bool: the objects that some of ``rules`` may flag in a pair (its reach names their
+    kind and it judges them); the engine pairs no other object."""
+    from vkls.rules.base import judged_objects
+
+    paired = np.zeros(len(scene.object_kind), dtype=bool)
+    for rule in rules:
+        pairs_kind = ~np.isnan(rule.reach(norms)).all(axis=1)
+        if pairs_kind.any():
+            paired |= pairs_kind[scene.object_kind] & judged_objects(rule, scene)
+    return paired
+
+
 def broad_phase_margins(scene: Scene, reach: np.ndarray, spread: np.ndarray) -> np.ndarray:
     """(objects,) each object's share of the distance any rule may require, plus its position uncertainty.
 
@@ -113,13 +126,14 @@ def position_spread(scene: Scene) -> np.ndarray:
 
 
 def scene_contacts(scene: Scene, norms: Norms, rules: list, seconds: dict | None = None) -> Contacts:
-    """Every primitive pair within the reach of some rule (broad phase + narrow phase + reach filter);
-    a pair of capsules within the reach of some rule for the regime it is in (side by side, crossing, stacked)."""
+    """Every primitive pair within the reach of some rule (broad phase + narrow phase + reach filter):
+    a pair of capsules within the reach of some rule for the regime it is in (side by side, crossing,
+    stacked), and only between objects that some rule judges."""
     from vkls.rules.clearance import side_by_side_cos
 
     reach, spread = rule_reach(norms, rules), position_spread(scene)
     return find_contacts(scene, broad_phase_margins(scene, reach, spread), reach, spread, seconds,
-                         rule_regime_reach(norms, rules), side_by_side_cos(norms))
+                         rule_regime_reach(norms, rules), side_by_side_cos(norms), paired_objects(scene, norms, rules))
 
 
 def kind_margins(reach: np.ndarray, counts: np.ndarray, rare_share: float = 0.05) -> np.ndarray:

@@ -208,3 +208,34 @@ def test_find_contacts_refuses_margins_spreads_and_reach_that_do_not_fit():
         find_contacts(scene, margin, np.zeros((1, 1)), spread)
     with pytest.raises(ValueError, match=r"regime limit: expected shape \(3, 20, 20\)"):
         find_contacts(scene, margin, reach, spread, regime_reach=np.zeros((2, 20, 20)))
+    with pytest.raises(ValueError, match="paired: expected one flag per object"):
+        find_contacts(scene, margin, reach, spread, paired=np.ones(objects - 1, dtype=bool))
+
+
+def test_find_contacts_gives_the_same_rows_with_the_plane_grid_and_without(small_city, monkeypatch):
+    """Both paths of find_contacts (the plane grid, and candidate pairs then their geometry) keep the
+    same pairs: within the reach of their regime, between paired objects only."""
+    from dataclasses import fields
+
+    import vkls.geometry.plane_grid
+    from vkls.geometry.contacts import find_contacts
+    from vkls.pipeline import broad_phase_margins, paired_objects, position_spread, rule_reach, rule_regime_reach
+    from vkls.rules import default_rules
+    from vkls.rules.clearance import side_by_side_cos
+
+    scene, norms = small_city
+    rules = default_rules()
+    reach, spread = rule_reach(norms, rules), position_spread(scene)
+    paired = paired_objects(scene, norms, rules)
+    assert not paired.all()
+
+    def contacts():
+        return find_contacts(scene, broad_phase_margins(scene, reach, spread), reach, spread, None,
+                             rule_regime_reach(norms, rules), side_by_side_cos(norms), paired)
+
+    grid = contacts()
+    monkeypatch.setattr(vkls.geometry.plane_grid, "plane_cells", lambda lo, hi: None)
+    candidates = contacts()
+    assert len(grid) > 100 and paired[grid.objects].all()
+    for field in fields(grid):
+        np.testing.assert_array_equal(getattr(grid, field.name), getattr(candidates, field.name), err_msg=field.name)

@@ -146,11 +146,13 @@ def test_plane_contacts_with_a_reach_per_regime_equal_the_reference_bit_for_bit(
     rng = np.random.default_rng(seed)
     primitives, owner, group, kind, margin, spread, reach = random_lines(rng)
     regime_reach, side_cos = random_regime_reach(rng, reach), np.cos(np.radians(30.0))
+    paired = rng.random(len(kind)) < 0.9
     lo, hi = K.primitive_aabbs(*primitives, margin[owner])
     cells = plane_cells(lo, hi)
     got = plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, 1e-9, primitives,
-                         numba.get_num_threads(), regime_reach, side_cos)
+                         numba.get_num_threads(), regime_reach, side_cos, paired)
     pairs = K.candidate_pairs(lo, hi, group[owner])
+    pairs = pairs[paired[owner[pairs[:, 0]]] & paired[owner[pairs[:, 1]]]]  # only pairs of paired objects
     everything = K.near_contacts(pairs, *K.pair_geometry(pairs, *primitives), kind[owner], reach, spread[owner],
                                  primitives[0], primitives[1], 1e-9)
     expected = K.near_contacts(pairs, *K.pair_geometry(pairs, *primitives), kind[owner], reach, spread[owner],

@@ -70,27 +70,67 @@ def test_a_rule_reach_per_regime_never_exceeds_its_reach():
         np.testing.assert_array_equal(np.fmax.reduce(by_regime), reach, err_msg=rule.id)
 
 
+def engine_and_plain_contacts(scene, norms, rules):
+    """The contacts the pipeline hands the rules, and those within any rule's reach in any regime
+    between any two objects (no reach per regime, no judged objects)."""
+    from vkls.geometry.contacts import find_contacts
+    from vkls.pipeline import broad_phase_margins, position_spread, rule_reach, scene_contacts
+
+    reach, spread = rule_reach(norms, rules), position_spread(scene)
+    plain = find_contacts(scene, broad_phase_margins(scene, reach, spread), reach, spread)
+    return scene_contacts(scene, norms, rules), plain
+
+
+def assert_same_hits(scene, norms, rules, fewer, more):
+    for rule in rules:
+        got, expected = rule.evaluate(scene, fewer, norms), rule.evaluate(scene, more, norms)
+        for field in fields(got):  # the rows kept stay in their order, and so do the hits
+            a, b = getattr(got, field.name), getattr(expected, field.name)
+            if isinstance(a, np.ndarray):
+                np.testing.assert_array_equal(a, b, err_msg=f"{rule.id}.{field.name}")
+            else:
+                assert a == b, f"{rule.id}.{field.name}"
+
+
 @pytest.mark.parametrize("sample", ["samples/leiden-vkls.toml", "samples/conflicts-demo.toml",
                                     "samples/leiden-nen7171.toml"])
 def test_rules_flag_the_same_when_the_engine_keeps_only_pairs_within_the_reach_of_their_regime(sample):
     """The engine drops capsule pairs beyond every rule's reach for their regime (two stacked cables
     farther apart than the crossing distance); every rule must still flag exactly what it flags on
     all pairs within the reach of any regime."""
-    from vkls.geometry.contacts import find_contacts
-    from vkls.pipeline import broad_phase_margins, position_spread, rule_reach
-
     result = check(sample)
     norms = load_norms(())
     rules = pairwise_rules(norms)
-    scene = result.scene
-    reach, spread = rule_reach(norms, rules), position_spread(scene)
-    every_regime = find_contacts(scene, broad_phase_margins(scene, reach, spread), reach, spread)
-    assert len(result.contacts) < len(every_regime)  # some pairs are left out
-    for rule in rules:
-        fewer, more = rule.evaluate(scene, result.contacts, norms), rule.evaluate(scene, every_regime, norms)
-        for field in fields(fewer):  # the rows kept stay in their order, and so do the hits
-            a, b = getattr(fewer, field.name), getattr(more, field.name)
-            if isinstance(a, np.ndarray):
-                np.testing.assert_array_equal(a, b, err_msg=f"{rule.id}.{field.name}")
-            else:
-                assert a == b, f"{rule.id}.{field.name}"
+    fewer, more = engine_and_plain_contacts(result.scene, norms, rules)
+    assert len(fewer) < len(more)  # some pairs are left out
+    assert_same_hits(result.scene, norms, rules, fewer, more)
+
+
+def test_rules_flag_the_same_on_a_city_where_the_engine_pairs_no_root_zone_behind_a_barrier(small_city):
+    from vkls.geometry.scene import object_column
+    from vkls.pipeline import paired_objects
+
+    scene, norms = small_city
+    rules = pairwise_rules(norms)
+    paired = paired_objects(scene, norms, rules)
+    barrier = object_column(scene, "role") == "root zone behind a barrier"
+    assert barrier.any() and not paired[barrier].any() and paired[~barrier].all()
+    fewer, more = engine_and_plain_contacts(scene, norms, rules)
+    behind_barrier = barrier[more.objects].any(axis=1)
+    assert behind_barrier.sum() > 100 and not barrier[fewer.objects].any()
+    assert len(fewer) < len(more) - behind_barrier.sum()  # and some beyond the reach of their regime
+    assert sum(len(rule.evaluate(scene, fewer, norms)) for rule in rules) > 100
+    assert_same_hits(scene, norms, rules, fewer, more)
+
+
+def test_objects_no_rule_judges_are_not_paired(small_city):
+    from vkls.geometry.scene import IS_NETWORK, object_column
+    from vkls.pipeline import paired_objects
+    from vkls.rules import select_rules
+
+    scene, norms = small_city
+    main = object_column(scene, "role") == "main"
+    assert main.any() and (~main).any()
+    only_mains = paired_objects(scene, norms, select_rules(["duplicate"]))  # the same network entered twice
+    np.testing.assert_array_equal(only_mains, main & IS_NETWORK[scene.object_kind])
+    assert not paired_objects(scene, norms, select_rules(["cover-depth"])).any()  # a rule of single objects

@@ -86,7 +86,7 @@ class Contacts:
 
 def find_contacts(scene, margin: np.ndarray, reach: np.ndarray, spread: np.ndarray,
                   seconds: dict | None = None, regime_reach: np.ndarray | None = None,
-                  side_by_side_cos: float = 1.0) -> Contacts:
+                  side_by_side_cos: float = 1.0, paired: np.ndarray | None = None) -> Contacts:
     """Broad phase + narrow phase over a scene.
 
     Parameters
@@ -107,6 +107,8 @@ def find_contacts(scene, margin: np.ndarray, reach: np.ndarray, spread: np.ndarr
         Default: ``reach`` in every regime.
     side_by_side_cos : float
         |cos| at and above which two capsules run side by side (used with ``regime_reach``).
+    paired : (objects,) bool, optional
+        The objects to pair at all (default: every object); a pair with any other object is skipped.
     """
     import time
 
@@ -118,6 +120,9 @@ def find_contacts(scene, margin: np.ndarray, reach: np.ndarray, spread: np.ndarr
     arrays = (scene.cap_a, scene.cap_b, scene.cap_r, scene.box_c, scene.box_h, scene.box_axes,
               scene.cyl_xy, scene.cyl_z, scene.cyl_r)
     margin, spread, reach = _checked(scene, margin, spread, reach)
+    paired = np.ones(len(margin), dtype=bool) if paired is None else np.asarray(paired, dtype=bool)
+    if paired.shape != margin.shape:
+        raise ValueError(f"paired: expected one flag per object ({len(margin)}), got shape {paired.shape}")
     owner = scene.primitive_object
     lo, hi = kernels.primitive_aabbs(*arrays, margin[owner])
     cells = None
@@ -128,9 +133,11 @@ def find_contacts(scene, margin: np.ndarray, reach: np.ndarray, spread: np.ndarr
     broad = time.perf_counter()
     if cells is not None:
         found = plane_contacts(cells, lo, hi, owner, scene.object_group, scene.object_kind, margin, spread, reach,
-                               NEAR_SLACK, arrays, numba.get_num_threads(), regime_reach, side_by_side_cos)
+                               NEAR_SLACK, arrays, numba.get_num_threads(), regime_reach, side_by_side_cos, paired)
     else:  # the plane grid does not suit: candidate pairs, then their geometry
         pairs = kernels.candidate_pairs(lo, hi, scene.object_group[owner])
+        if not paired.all():
+            pairs = np.take(pairs, np.flatnonzero(paired[owner[pairs[:, 0]]] & paired[owner[pairs[:, 1]]]), axis=0)
         broad = time.perf_counter()
         distance, witness_i, witness_j, abs_cos = kernels.pair_geometry(pairs, *arrays)
         found = kernels.near_contacts(pairs, distance, witness_i, witness_j, abs_cos, scene.object_kind[owner], reach,

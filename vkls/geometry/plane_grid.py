@@ -304,14 +304,14 @@ _CONTACTS_PER_ENTRY_GUESS = 0.5
 
 @njit(cache=True, parallel=True)
 def _contact_scan(chunks, first_cell, base, limit, pairs_out, values_out, start, members, lo, hi, owner, group,
-                  kind, margin, spread, reach, regime_reach, side_cos, slack, cap_a, cap_b, cap_r, box_c, box_h,
-                  box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, widest):
+                  kind, margin, spread, reach, regime_reach, side_cos, paired, slack, cap_a, cap_b, cap_r, box_c,
+                  box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, widest):
     """Write the contacts of the cell chunks ``chunks`` (as :func:`_scan` writes pairs); returns each
     chunk's true contact count.
 
     Within a cell the members of one object (the consecutive segments of a line) form a run. Two
-    runs are compared only when their objects are of different groups, some rule judges their
-    two kinds, and their boxes, shrunk back from the broad-phase margins to the pair's own limit
+    runs are compared only when their objects are of different groups and both ``paired``, some
+    rule judges their two kinds, and their boxes, shrunk back from the broad-phase margins to the pair's own limit
     ``reach + spread_i + spread_j + slack``, overlap; then their members, by the same test. Two
     capsules whose axes' lines already lie farther apart than the limit are not measured, and two
     capsules are kept only within the limit of their regime (``regime_reach``).
@@ -324,7 +324,7 @@ def _contact_scan(chunks, first_cell, base, limit, pairs_out, values_out, start,
         k = chunks[u]                  # large bodies are slow to compile
         used[u] = _scan_chunk(first_cell[k], first_cell[k + 1], base[k], limit[k], pairs_out, values_out, start,
                               members, lo, hi, owner, group, kind, margin, spread, reach, regime_reach, side_cos,
-                              slack, cap_a, cap_b,
+                              paired, slack, cap_a, cap_b,
                               cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift,
                               widest) - base[k]
     return used
@@ -332,14 +332,15 @@ def _contact_scan(chunks, first_cell, base, limit, pairs_out, values_out, start,
 
 @njit(cache=True)
 def _scan_chunk(first, last, w, limit, pairs_out, values_out, start, members, lo, hi, owner, group, kind, margin,
-                spread, reach, regime_reach, side_cos, slack, cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy,
-                cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, widest):
+                spread, reach, regime_reach, side_cos, paired, slack, cap_a, cap_b, cap_r, box_c, box_h, box_axes,
+                cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, widest):
     """The contacts of cells ``[first, last)`` written from row ``w`` up to row ``limit``; returns the row
     after the last contact (past ``limit``: the room was too small). See :func:`_contact_scan`."""
     n_capsules = cap_a.shape[0]
     run_first = np.empty(widest + 1, dtype=np.int64)
     run_box = np.empty((widest, 6), dtype=np.float64)
     run_group = np.empty(widest, dtype=np.int64)
+    run_paired = np.empty(widest, dtype=np.bool_)
     run_kind = np.empty(widest, dtype=np.int64)
     run_margin = np.empty(widest, dtype=np.float64)
     run_spread = np.empty(widest, dtype=np.float64)
@@ -369,7 +370,7 @@ def _scan_chunk(first, last, w, limit, pairs_out, values_out, start, members, lo
             if owner[i] != previous:
                 previous = owner[i]
                 run_first[runs] = a
-                run_group[runs], run_kind[runs] = group[previous], kind[previous]
+                run_group[runs], run_kind[runs], run_paired[runs] = group[previous], kind[previous], paired[previous]
                 run_margin[runs], run_spread[runs] = margin[previous], spread[previous]
                 for q in range(6):
                     run_box[runs, q] = box[p, q]
@@ -399,7 +400,7 @@ def _scan_chunk(first, last, w, limit, pairs_out, values_out, start, members, lo
                 if run_box[s2, axis] > upper:
                     break
                 r1, r2 = min(s1, s2), max(s1, s2)  # runs in member order, so that i < j
-                if run_group[r2] == run_group[r1]:
+                if run_group[r2] == run_group[r1] or not (run_paired[r1] and run_paired[r2]):
                     continue
                 within = reach[run_kind[r1], run_kind[r2]] + run_spread[r1] + run_spread[r2] + slack
                 if math.isnan(within):  # no rule judges this pair of kinds
@@ -460,14 +461,15 @@ def _scan_chunk(first, last, w, limit, pairs_out, values_out, start, members, lo
     return w
 
 
-def _contacts(start, members, lo, hi, owner, group, kind, margin, spread, reach, regime_reach, side_cos, slack, cap_a,
-              cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, n_threads):
+def _contacts(start, members, lo, hi, owner, group, kind, margin, spread, reach, regime_reach, side_cos, paired, slack,
+              cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift,
+              n_threads):
     """Scan the cells in chunks, then sort the contacts (see :func:`plane_contacts`)."""
     widest = max(1, int(np.diff(start).max(initial=0)))
     (pairs_out, values_out), rows = _scan_chunks(
         _contact_scan, [(2, np.int64), (_CONTACT_COLUMNS, np.float64)], start, n_threads, _CONTACTS_PER_ENTRY_GUESS,
-        start, members, lo, hi, owner, group, kind, margin, spread, reach, regime_reach, side_cos, slack, cap_a, cap_b,
-        cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, widest)
+        start, members, lo, hi, owner, group, kind, margin, spread, reach, regime_reach, side_cos, paired, slack, cap_a,
+        cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, widest)
     return _sorted_contacts(rows, pairs_out, values_out, lo.shape[0], min(n_threads, _SORT_PARTS_MAX))
 
 
@@ -580,7 +582,7 @@ def plane_cells(lo: np.ndarray, hi: np.ndarray):
 
 
 def plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, slack, primitives, n_threads,
-                   regime_reach=None, side_by_side_cos=1.0):
+                   regime_reach=None, side_by_side_cos=1.0, paired=None):
     """Every pair of primitives within its limit distance, found in one pass over the cells of a plane grid.
 
     The same rows, bit for bit, as :func:`vkls.geometry.kernels.candidate_pairs` on the boxes,
@@ -617,6 +619,8 @@ def plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, sla
         largest distance kept; a pair of capsules is kept only within the reach of its regime too.
     side_by_side_cos : float
         |cos| at and above which two capsules run side by side (with ``regime_reach``).
+    paired : (objects,) bool, optional
+        The objects to pair at all (default: every object).
 
     Returns
     -------
@@ -626,6 +630,7 @@ def plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, sla
     """
     start, members, inv_edge, cx0, cy0, nby, shift = cells
     regime_reach = np.repeat(reach[None], 3, axis=0) if regime_reach is None else regime_reach
+    paired = np.ones(len(kind), dtype=np.bool_) if paired is None else np.ascontiguousarray(paired, dtype=np.bool_)
     return _contacts(start, members, lo, hi, owner, group, kind, margin, spread, reach,
-                     _regime_limits(regime_reach, len(reach)), float(side_by_side_cos), float(slack), *primitives,
-                     inv_edge, cx0, cy0, nby, shift, n_threads)
+                     _regime_limits(regime_reach, len(reach)), float(side_by_side_cos), paired, float(slack),
+                     *primitives, inv_edge, cx0, cy0, nby, shift, n_threads)

@@ -18,6 +18,11 @@ for capsule pairs in each regime (:data:`vkls.geometry.regimes.CAPSULE_REGIMES` 
 never above ``reach``. The engine then keeps a capsule pair only within the reach of its
 regime (see :func:`regime_reach`), so the rules see fewer rows and flag the same.
 
+A pairwise rule that flags only some objects of the kinds it judges (the duplicate rule
+only mains, the root-zone rule no zone behind a root barrier) may also have
+``judged_objects(scene) -> (objects,) bool``: the objects it may flag in a pair. The engine
+then pairs no object that no rule judges (see :func:`judged_objects`).
+
 A rule may name rules it ``supersedes``: where both flag the same pair of objects, only
 the more specific finding is kept (thermal influence over plain clearance, a duplicate
 over an overlap).
@@ -178,6 +183,15 @@ def regime_reach(rule, norms) -> np.ndarray:
     if by_regime is not None:
         return by_regime(norms)
     return np.repeat(rule.reach(norms)[None], 3, axis=0)
+
+
+def judged_objects(rule, scene) -> np.ndarray:
+    """(objects,) bool: the objects ``rule`` may flag in a pair: its ``judged_objects(scene)`` where it
+    has one, else every object (of the kinds its reach names)."""
+    by_object = getattr(rule, "judged_objects", None)
+    if by_object is not None:
+        return np.asarray(by_object(scene), dtype=bool)
+    return np.ones(len(scene.object_kind), dtype=bool)
 
 
 def judged_contacts(rule, contacts, norms):

@@ -34,11 +34,15 @@ class DuplicateRule:
         reach[NETWORK_CODES, NETWORK_CODES] = norms.number("duplicates.axis_tolerance")
         return reach
 
+    def judged_objects(self, scene) -> np.ndarray:
+        """(objects,) bool: the mains (a house connection is not entered twice as a main)."""
+        return object_column(scene, "role") == "main"
+
     def evaluate(self, scene, contacts, norms) -> Hits:
         contacts = judged_contacts(self, contacts, norms)
         tolerance = norms.get("duplicates.axis_tolerance")
         obj_i, obj_j = contacts.objects[:, 0], contacts.objects[:, 1]
-        main = object_column(scene, "role") == "main"
+        main = self.judged_objects(scene)
         kind_i, kind_j = contacts.kinds[:, 0], contacts.kinds[:, 1]
         capsules = contacts.pairs[:, 1] < scene.n_capsules
         duplicate = (capsules & main[obj_i] & main[obj_j] & (kind_i == kind_j) & IS_NETWORK[kind_i]

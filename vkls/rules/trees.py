@@ -110,12 +110,16 @@ class RootZoneRule:
         """(K, K) zero between a root zone and a network: only a network inside the zone is flagged."""
         return kind_pair_reach(KIND_CODE[ROOT_ZONE_KIND], NETWORK_CODES, 0.0)
 
+    def judged_objects(self, scene) -> np.ndarray:
+        """(objects,) bool: every object but the root zones behind a root barrier."""
+        return object_column(scene, "role") != "root zone behind a barrier"
+
     def evaluate(self, scene, contacts, norms) -> Hits:
         contacts = judged_contacts(self, contacts, norms)
         applies, zone = _network_and_other(scene, contacts, KIND_CODE[ROOT_ZONE_KIND])
-        protected = object_column(scene, "role") == "root zone behind a barrier"
+        unprotected = self.judged_objects(scene)
         uncertainty = pair_uncertainty(scene, contacts)
-        inside = applies & ~protected[zone] & might_violate(-contacts.distance, uncertainty)
+        inside = applies & unprotected[zone] & might_violate(-contacts.distance, uncertainty)
         # How far inside: horizontal distance trunk centre -> cable edge against the zone radius.
         pairs = contacts.pairs[inside]
         first_is_capsule = pairs[:, 0] < scene.n_capsules
