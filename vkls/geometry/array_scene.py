@@ -42,6 +42,12 @@ class ObjectTable(Sequence):
     def label(self, k: int) -> str:
         return self.labels(np.array([k]))[0]
 
+    def role_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(names, codes)``: the distinct roles and each object's index into them (made once)."""
+        if getattr(self, "_role_codes", None) is None:
+            self._role_codes = np.unique(self.roles, return_inverse=True)
+        return self._role_codes
+
     @property
     def columns(self) -> dict:
         """Attribute name -> (o,) array (see :func:`vkls.geometry.scene.object_column`)."""

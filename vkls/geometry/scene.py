@@ -216,6 +216,17 @@ def object_column(scene: Scene, name: str) -> np.ndarray:
     return values
 
 
+def objects_with_role(scene: Scene, role: str) -> np.ndarray:
+    """(objects,) bool: the objects whose ``role`` is ``role``; where the scene keeps columns, from
+    role codes made once per scene (comparing hundreds of thousands of strings costs milliseconds)."""
+    by_code = getattr(scene.objects, "role_codes", None)
+    if by_code is None:
+        return object_column(scene, "role") == role
+    names, codes = by_code()
+    found = np.flatnonzero(names == role)
+    return codes == found[0] if len(found) else np.zeros(len(codes), dtype=bool)
+
+
 def build_scene(street: Street, norms: Norms) -> Scene:
     """Sweep the street's cross-section along its route into a :class:`Scene`.
 

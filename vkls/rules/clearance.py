@@ -66,6 +66,14 @@ class ClearanceRule:
     supersedes: tuple[str, ...] = ()
 
     def _matrices(self, norms):
+        """(K, K) parallel, crossing, entry index and the entries; made once per norms (a lookup per
+        pair of kinds), since the engine and the rule ask for them several times in one check."""
+        made = getattr(self, "_made", None)
+        if made is None or made[0] is not norms:
+            made = self._made = (norms, self._lookup_matrices(norms))
+        return made[1]
+
+    def _lookup_matrices(self, norms):
         def lookup(a, b):
             if (a in NETWORK_KINDS and (b in NETWORK_KINDS or b == RACK_KIND)) or (a == RACK_KIND and b in NETWORK_KINDS):
                 entry = norms.clearance(a, b)

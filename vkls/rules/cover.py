@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vkls.geometry.scene import KIND_CODE, KIND_NAMES, object_column
+from vkls.geometry.scene import KIND_CODE, KIND_NAMES, object_column, objects_with_role
 from vkls.model import NetworkKind
 from vkls.rules.base import Hits, make_hits, might_violate, no_reach
 from vkls.rules.text import at_chainage, metres, provenance
@@ -26,7 +26,7 @@ UNKNOWN_DEPTH_ACCURACY = 1.0
 
 def _mains(scene):
     """Capsule indices that belong to network mains of known depth, with their object index."""
-    main = (object_column(scene, "role") == "main") & (scene.object_accuracy_z < UNKNOWN_DEPTH_ACCURACY)
+    main = objects_with_role(scene, "main") & (scene.object_accuracy_z < UNKNOWN_DEPTH_ACCURACY)
     capsules = np.flatnonzero(main[scene.cap_object]) if scene.n_capsules else np.zeros(0, dtype=np.int64)
     return capsules, scene.cap_object[capsules]
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from vkls.geometry.scene import IS_NETWORK, NETWORK_CODES, object_column
+from vkls.geometry.scene import IS_NETWORK, NETWORK_CODES, objects_with_role
 from vkls.geometry.tolerances import CONTACT_TOLERANCE
 from vkls.rules.base import PARALLEL, Hits, judged_contacts, no_reach, pair_hits
 from vkls.rules.text import at_chainage, metres, provenance
@@ -36,7 +36,7 @@ class DuplicateRule:
 
     def judged_objects(self, scene) -> np.ndarray:
         """(objects,) bool: the mains (a house connection is not entered twice as a main)."""
-        return object_column(scene, "role") == "main"
+        return objects_with_role(scene, "main")
 
     def evaluate(self, scene, contacts, norms) -> Hits:
         contacts = judged_contacts(self, contacts, norms)

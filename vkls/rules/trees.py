@@ -22,6 +22,7 @@ from vkls.geometry.scene import (
     NETWORK_CODES,
     ROOT_ZONE_KIND,
     object_column,
+    objects_with_role,
 )
 from vkls.model import TREE_KIND
 from vkls.rules.base import (
@@ -112,7 +113,7 @@ class RootZoneRule:
 
     def judged_objects(self, scene) -> np.ndarray:
         """(objects,) bool: every object but the root zones behind a root barrier."""
-        return object_column(scene, "role") != "root zone behind a barrier"
+        return ~objects_with_role(scene, "root zone behind a barrier")
 
     def evaluate(self, scene, contacts, norms) -> Hits:
         contacts = judged_contacts(self, contacts, norms)
