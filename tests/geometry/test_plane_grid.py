@@ -170,6 +170,21 @@ def test_plane_contacts_with_a_reach_per_regime_equal_the_reference_bit_for_bit(
     np.testing.assert_array_equal(got[0], found_pairs[keep])
 
 
+@pytest.mark.parametrize("parts", [2, 3])
+def test_the_grid_filled_in_parts_is_the_grid_filled_at_once(parts):
+    from vkls.geometry import plane_grid
+
+    rng = np.random.default_rng(8)
+    primitives, owner, _, _, margin, _, _ = random_lines(rng, n_lines=300)
+    lo, hi = K.primitive_aabbs(*primitives, margin[owner])
+    start, members, inv_edge, cx0, cy0, nby, shift = plane_cells(lo, hi)
+    n_cells = len(start) - 1
+    in_parts = plane_grid._fill(lo, hi, inv_edge, cx0, cy0, nby, shift, n_cells, len(members), parts)
+    np.testing.assert_array_equal(in_parts[0], start)
+    np.testing.assert_array_equal(in_parts[1], members)
+    assert len(lo) < plane_grid._PARALLEL_FILL_FROM  # so plane_cells filled it in one part
+
+
 def test_plane_contacts_are_the_same_with_one_thread_or_two():
     rng = np.random.default_rng(7)
     primitives, owner, group, kind, margin, spread, reach = random_lines(rng, n_lines=400)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -54,6 +55,9 @@ _SAMPLE = 1 << 13
 #: they save tests).
 EDGE_QUANTILE = 0.75
 
+
+#: From this many boxes on, the grid is filled in two threads.
+_PARALLEL_FILL_FROM = 1 << 16
 
 #: Cells are numbered block by block (square blocks of up to 16 x 16 cells, row by row within a
 #: block), so that the scan meets the next segments of a line while they are still in the cache.
@@ -125,25 +129,21 @@ def _layout(lo, hi, inv_edge, max_entries, max_cells):
     return cx0, cy0, nx, ny, entries
 
 
-@njit(cache=True)
-def _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, n_cells, n_entries):
-    """Counting sort of the (cell, object) entries: ``start (cells + 1,)``, ``members (entries,)``.
-
-    The boxes are not copied into entry order: objects come in the order of their lines, so
-    the members of a cell already lie close together in memory (copying was slower)."""
-    n = lo.shape[0]
-    start = np.zeros(n_cells + 1, dtype=np.int64)
-    for i in range(n):
+@njit(cache=True, nogil=True)
+def _count_cells(lo, hi, first, last, inv_edge, cx0, cy0, nby, shift, counts):
+    """Add the cell entries of boxes ``first <= i < last`` to ``counts (cells,)``."""
+    for i in range(first, last):
         x0, x1 = _cell_of(lo[i, 0], inv_edge) - cx0, _cell_of(hi[i, 0], inv_edge) - cx0
         y0, y1 = _cell_of(lo[i, 1], inv_edge) - cy0, _cell_of(hi[i, 1], inv_edge) - cy0
         for x in range(x0, x1 + 1):
             for y in range(y0, y1 + 1):
-                start[_cell_number(x, y, nby, shift) + 1] += 1
-    for c in range(n_cells):
-        start[c + 1] += start[c]
-    members = np.empty(n_entries, dtype=np.int64)
-    position = start[:-1].copy()
-    for i in range(n):
+                counts[_cell_number(x, y, nby, shift)] += 1
+
+
+@njit(cache=True, nogil=True)
+def _place_cells(lo, hi, first, last, inv_edge, cx0, cy0, nby, shift, position, members):
+    """Write boxes ``first <= i < last`` into ``members`` at each cell's ``position`` (advanced)."""
+    for i in range(first, last):
         x0, x1 = _cell_of(lo[i, 0], inv_edge) - cx0, _cell_of(hi[i, 0], inv_edge) - cx0
         y0, y1 = _cell_of(lo[i, 1], inv_edge) - cy0, _cell_of(hi[i, 1], inv_edge) - cy0
         for x in range(x0, x1 + 1):
@@ -151,7 +151,39 @@ def _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, n_cells, n_entries):
                 c = _cell_number(x, y, nby, shift)
                 members[position[c]] = i
                 position[c] += 1
+
+
+def _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, n_cells, n_entries, n_parts):
+    """Counting sort of the (cell, object) entries: ``start (cells + 1,)``, ``members (entries,)``.
+
+    The boxes are split into ``n_parts`` ranges counted and placed at once (in threads: the
+    kernels release the GIL); within a cell the entries of one range follow those of the range
+    before, so the members stay in ascending order whatever the number of parts. The boxes are
+    not copied into entry order: objects come in the order of their lines, so the members of a
+    cell already lie close together in memory (copying was slower)."""
+    n = lo.shape[0]
+    bounds = [k * n // n_parts for k in range(n_parts + 1)]
+    counts = np.zeros((n_parts, n_cells), dtype=np.int64)
+    _in_parts(n_parts, lambda k: _count_cells(lo, hi, bounds[k], bounds[k + 1], inv_edge, cx0, cy0, nby, shift,
+                                              counts[k]))
+    start = np.zeros(n_cells + 1, dtype=np.int64)
+    np.cumsum(counts.sum(axis=0), out=start[1:])
+    position = start[:-1] + np.cumsum(counts, axis=0) - counts  # each part after the parts before it
+    members = np.empty(n_entries, dtype=np.int64)
+    _in_parts(n_parts, lambda k: _place_cells(lo, hi, bounds[k], bounds[k + 1], inv_edge, cx0, cy0, nby, shift,
+                                              position[k], members))
     return start, members
+
+
+def _in_parts(n_parts, work):
+    """``work(k)`` for every part ``k``, in as many threads."""
+    if n_parts == 1:
+        work(0)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(n_parts) as pool:
+        list(pool.map(work, range(n_parts)))
 
 
 @njit(cache=True, parallel=True)
@@ -577,7 +609,9 @@ def plane_cells(lo: np.ndarray, hi: np.ndarray):
         return None
     shift = _block_shift(nx, ny)
     nbx, nby = (nx + (1 << shift) - 1) >> shift, (ny + (1 << shift) - 1) >> shift
-    start, members = _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, (nbx * nby) << (2 * shift), entries)
+    n_parts = 2 if n >= _PARALLEL_FILL_FROM else 1
+    start, members = _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, (nbx * nby) << (2 * shift), entries,
+                           min(n_parts, numba.get_num_threads()))
     return start, members, inv_edge, cx0, cy0, nby, shift
 
 
