@@ -14,7 +14,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from vkls.geometry.scene import KIND_CODE, KIND_NAMES, ROOT_ZONE_KIND, TRUNK_AXIS_DEPTH, Scene, SceneObject
+from vkls.geometry.scene import (
+    KIND_CODE,
+    KIND_NAMES,
+    ROOT_ZONE_KIND,
+    ROOT_ZONE_ROLES,
+    TRUNK_AXIS_DEPTH,
+    TRUNK_ROLES,
+    Scene,
+    SceneObject,
+)
 from vkls.model import TREE_KIND
 from vkls.rules.loader import Norms
 
@@ -24,7 +33,11 @@ class ObjectTable(Sequence):
 
     Parameters
     ----------
-    ids, kinds, roles : (o,) str arrays
+    ids, kinds : (o,) str arrays
+    role_names : (r,) str array
+        The distinct roles.
+    role_codes : (o,) int64
+        Each object's role, an index into ``role_names``.
     groups : (o,) int64
     accuracy : (o, 2) float64, metres
     networks : (o,) str array ("" where the object is not a network)
@@ -35,18 +48,14 @@ class ObjectTable(Sequence):
         The object is a main on a rack level.
     """
 
-    def __init__(self, ids, kinds, roles, groups, accuracy, networks, size_classes, labels, on_rack):
-        self.ids, self.kinds, self.roles, self.groups, self.on_rack = ids, kinds, roles, groups, on_rack
+    def __init__(self, ids, kinds, role_names, role_codes, groups, accuracy, networks, size_classes, labels, on_rack):
+        self.ids, self.kinds, self.groups, self.on_rack = ids, kinds, groups, on_rack
+        self.role_names, self.role_codes = role_names, role_codes
+        self.roles = role_names[role_codes]
         self.accuracy, self.networks, self.size_classes, self.labels = accuracy, networks, size_classes, labels
 
     def label(self, k: int) -> str:
         return self.labels(np.array([k]))[0]
-
-    def role_codes(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(names, codes)``: the distinct roles and each object's index into them (made once)."""
-        if getattr(self, "_role_codes", None) is None:
-            self._role_codes = np.unique(self.roles, return_inverse=True)
-        return self._role_codes
 
     @property
     def columns(self) -> dict:
@@ -108,10 +117,11 @@ def build_array_scene(arrays, norms: Norms, origin) -> Scene:
     rootable = norms.number("trees.rootable_depth")
     radius = root_zone_radius(norms)(arrays.tree_crown, arrays.tree_dbh)
 
-    roles = np.array(SCENE_ROLES)[arrays.line_role]
+    role_names = np.array(sorted(set(SCENE_ROLES) | set(TRUNK_ROLES) | set(ROOT_ZONE_ROLES)))
     barrier = arrays.tree_barrier.astype(bool)
-    tree_roles = np.column_stack([np.where(barrier, "trunk with root barrier", "trunk"),
-                                  np.where(barrier, "root zone behind a barrier", "root zone")]).ravel()
+    trunk, zone = np.searchsorted(role_names, TRUNK_ROLES), np.searchsorted(role_names, ROOT_ZONE_ROLES)
+    tree_roles = np.column_stack([np.where(barrier, trunk[1], trunk[0]), np.where(barrier, zone[1], zone[0])]).ravel()
+    role_codes = np.concatenate([np.searchsorted(role_names, SCENE_ROLES)[arrays.line_role], tree_roles])
     tree_names = arrays.tree_name.astype(str)
     tree_ids = np.column_stack([tree_names, np.char.add(tree_names, "/roots")]).ravel()
     first_tree_group = int(arrays.line_group.max(initial=-1)) + 1
@@ -120,7 +130,6 @@ def build_array_scene(arrays, norms: Norms, origin) -> Scene:
     kind_codes = np.concatenate([scene_kind_of_line[arrays.line_kind],
                                  np.tile([KIND_CODE[TREE_KIND], KIND_CODE[ROOT_ZONE_KIND]], n_trees)]).astype(np.int64)
     object_kinds = np.array(KIND_NAMES)[kind_codes]
-    object_roles = np.concatenate([roles, tree_roles]).astype(str)
     groups = np.concatenate([arrays.line_group, np.repeat(first_tree_group + np.arange(n_trees), 2)]).astype(np.int64)
     accuracy = np.concatenate([arrays.line_accuracy, np.zeros((2 * n_trees, 2))]).reshape(-1, 2)
     networks = np.concatenate([arrays.line_name.astype(str), np.full(2 * n_trees, "")])  # "": not a network
@@ -132,7 +141,7 @@ def build_array_scene(arrays, norms: Norms, origin) -> Scene:
         indices = np.asarray(indices, dtype=np.int64)
         lines = indices[indices < n_lines]
         line_labels = iter([f"{kind} {role} {name}" for kind, role, name in zip(
-            kind_labels[arrays.line_kind[lines]].tolist(), object_roles[lines].tolist(), ids[lines].tolist())])
+            kind_labels[arrays.line_kind[lines]].tolist(), role_names[role_codes[lines]].tolist(), ids[lines].tolist())])
         return [next(line_labels) if k < n_lines else tree_label(k) for k in indices.tolist()]
 
     def tree_label(k: int) -> str:
@@ -143,7 +152,8 @@ def build_array_scene(arrays, norms: Norms, origin) -> Scene:
         return f"root zone of tree {name} (radius {radius[t]:.1f} m, {rootable:.1f} m deep)"
 
     on_rack = np.concatenate([arrays.line_role == RACK_ROLE, np.zeros(2 * n_trees, dtype=bool)])
-    objects = ObjectTable(ids, object_kinds, object_roles, groups, accuracy, networks, size_classes, labels, on_rack)
+    objects = ObjectTable(ids, object_kinds, role_names, role_codes.astype(np.int64), groups, accuracy, networks,
+                          size_classes, labels, on_rack)
     empty3 = np.zeros((0, 3))
     return Scene(
         cap_a=cap_a, cap_b=cap_b,

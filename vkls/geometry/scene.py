@@ -23,6 +23,9 @@ from vkls.rules.loader import Norms
 
 #: Kind codes used in the arrays: the network kinds, then rack parts, tree trunks, root zones.
 ROOT_ZONE_KIND = "rootzone"
+#: Roles of a tree's two objects, without and with a root barrier.
+TRUNK_ROLES = ("trunk", "trunk with root barrier")
+ROOT_ZONE_ROLES = ("root zone", "root zone behind a barrier")
 KIND_NAMES: tuple[str, ...] = tuple(k.value for k in NetworkKind) + (RACK_KIND, TREE_KIND, ROOT_ZONE_KIND,
                                                                      RESERVATION_KIND)
 KIND_CODE = {name: code for code, name in enumerate(KIND_NAMES)}
@@ -217,13 +220,12 @@ def object_column(scene: Scene, name: str) -> np.ndarray:
 
 
 def objects_with_role(scene: Scene, role: str) -> np.ndarray:
-    """(objects,) bool: the objects whose ``role`` is ``role``; where the scene keeps columns, from
-    role codes made once per scene (comparing hundreds of thousands of strings costs milliseconds)."""
-    by_code = getattr(scene.objects, "role_codes", None)
-    if by_code is None:
+    """(objects,) bool: the objects whose ``role`` is ``role``; where the scene keeps columns, from its
+    role codes (comparing hundreds of thousands of strings costs milliseconds)."""
+    codes = getattr(scene.objects, "role_codes", None)
+    if codes is None:
         return object_column(scene, "role") == role
-    names, codes = by_code()
-    found = np.flatnonzero(names == role)
+    found = np.flatnonzero(scene.objects.role_names == role)
     return codes == found[0] if len(found) else np.zeros(len(codes), dtype=bool)
 
 
@@ -432,14 +434,14 @@ def _add_tree_at(buffers, add_object, tree, xy: np.ndarray, ground: float, chain
     the root zone covers chainage +- its radius; on a map (no route) its chainage is a point."""
     rootable = norms.number("trees.rootable_depth")
     barrier = " with root barrier" if tree.root_barrier else ""
-    trunk = add_object(tree.id, TREE_KIND, "trunk with root barrier" if tree.root_barrier else "trunk",
+    trunk = add_object(tree.id, TREE_KIND, TRUNK_ROLES[tree.root_barrier],
                        f"tree {tree.id} (class {tree.size_class}{barrier})", f"tree:{tree.id}",
                        size_class=tree.size_class)
     _add_capsule(buffers, [*xy, ground], [*xy, ground - TRUNK_AXIS_DEPTH], 0.0, trunk, (chainage, chainage))
     radius = max(tree.crown_radius + norms.number("trees.root_zone_margin"),
                  norms.number("trees.root_zone_dbh_factor") * tree.trunk_diameter)
     roots = add_object(f"{tree.id}/roots", ROOT_ZONE_KIND,
-                       "root zone behind a barrier" if tree.root_barrier else "root zone",
+                       ROOT_ZONE_ROLES[tree.root_barrier],
                        f"root zone of tree {tree.id} (radius {radius:.1f} m, {rootable:.1f} m deep)",
                        f"tree:{tree.id}", size_class=tree.size_class)
     buffers.cyl_xy.append(np.asarray(xy, dtype=np.float64).reshape(1, 2))
