@@ -141,7 +141,8 @@ def build_array_scene(arrays, norms: Norms, origin) -> Scene:
         indices = np.asarray(indices, dtype=np.int64)
         lines = indices[indices < n_lines]
         line_labels = iter([f"{kind} {role} {name}" for kind, role, name in zip(
-            kind_labels[arrays.line_kind[lines]].tolist(), role_names[role_codes[lines]].tolist(), ids[lines].tolist())])
+            kind_labels[arrays.line_kind[lines]].tolist(), role_names[role_codes[lines]].tolist(),
+            ids[lines].tolist())])
         return [next(line_labels) if k < n_lines else tree_label(k) for k in indices.tolist()]
 
     def tree_label(k: int) -> str:
