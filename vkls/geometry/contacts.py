@@ -3,7 +3,9 @@
 Each primitive's bounding box is enlarged by its margin (its share of the largest distance
 any rule could require for it, plus its position uncertainty), so that two boxes overlap
 for every pair a rule could flag. The pairs kept are those whose exact surface distance is
-within the reach of some rule for their two kinds plus both position uncertainties.
+within the reach of some rule for their two kinds plus both position uncertainties; for two
+capsules, within the reach for the regime they lie in (side by side, crossing, stacked; see
+:mod:`vkls.geometry.regimes`); and only between objects that some rule judges (``paired``).
 
 Two ways to find them, the same rows bit for bit:
 
