@@ -207,9 +207,12 @@ def test_find_contacts_refuses_margins_spreads_and_reach_that_do_not_fit():
     with pytest.raises(ValueError, match="kind codes"):
         find_contacts(scene, margin, np.zeros((1, 1)), spread)
     with pytest.raises(ValueError, match=r"regime limit: expected shape \(3, 20, 20\)"):
-        find_contacts(scene, margin, reach, spread, regime_reach=np.zeros((2, 20, 20)))
+        find_contacts(scene, margin, reach, spread, regime_reach=np.zeros((2, 20, 20)), side_by_side_cos=0.9)
     with pytest.raises(ValueError, match="paired: expected one flag per object"):
         find_contacts(scene, margin, reach, spread, paired=np.ones(objects - 1, dtype=bool))
+    for cos in (None, 1.5, np.nan):  # the regimes need the rules' side-by-side angle
+        with pytest.raises(ValueError, match="side_by_side_cos"):
+            find_contacts(scene, margin, reach, spread, regime_reach=np.zeros((3, 20, 20)), side_by_side_cos=cos)
 
 
 def test_find_contacts_gives_the_same_rows_with_the_plane_grid_and_without(small_city, monkeypatch):
@@ -219,7 +222,13 @@ def test_find_contacts_gives_the_same_rows_with_the_plane_grid_and_without(small
 
     import vkls.geometry.plane_grid
     from vkls.geometry.contacts import find_contacts
-    from vkls.pipeline import broad_phase_margins, paired_objects, position_spread, rule_reach, rule_regime_reach
+    from vkls.pipeline import (
+        broad_phase_margins,
+        paired_objects,
+        position_spread,
+        rule_reach,
+        rule_regime_reach,
+    )
     from vkls.rules import default_rules
     from vkls.rules.clearance import side_by_side_cos
 

@@ -74,7 +74,12 @@ def engine_and_plain_contacts(scene, norms, rules):
     """The contacts the pipeline hands the rules, and those within any rule's reach in any regime
     between any two objects (no reach per regime, no judged objects)."""
     from vkls.geometry.contacts import find_contacts
-    from vkls.pipeline import broad_phase_margins, position_spread, rule_reach, scene_contacts
+    from vkls.pipeline import (
+        broad_phase_margins,
+        position_spread,
+        rule_reach,
+        scene_contacts,
+    )
 
     reach, spread = rule_reach(norms, rules), position_spread(scene)
     plain = find_contacts(scene, broad_phase_margins(scene, reach, spread), reach, spread)

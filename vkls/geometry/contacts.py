@@ -32,7 +32,8 @@ NEAR_SLACK = 1e-9
 
 @dataclass(frozen=True)
 class Contacts:
-    """Exact geometry of every pair within the reach of some rule.
+    """Exact geometry of every pair some rule could flag: within its reach (for two capsules, its
+    reach for the regime they lie in), between objects it judges.
 
     Attributes
     ----------
@@ -88,7 +89,7 @@ class Contacts:
 
 def find_contacts(scene, margin: np.ndarray, reach: np.ndarray, spread: np.ndarray,
                   seconds: dict | None = None, regime_reach: np.ndarray | None = None,
-                  side_by_side_cos: float = 1.0, paired: np.ndarray | None = None) -> Contacts:
+                  side_by_side_cos: float | None = None, paired: np.ndarray | None = None) -> Contacts:
     """Broad phase + narrow phase over a scene.
 
     Parameters
@@ -107,8 +108,9 @@ def find_contacts(scene, margin: np.ndarray, reach: np.ndarray, spread: np.ndarr
         Per regime of two capsules (PARALLEL, CROSSING, STACKED; see :mod:`vkls.geometry.regimes`),
         the reach for them; a pair of capsules is kept only within the reach of its regime too.
         Default: ``reach`` in every regime.
-    side_by_side_cos : float
-        |cos| at and above which two capsules run side by side (used with ``regime_reach``).
+    side_by_side_cos : float, 0..1
+        |cos| at and above which two capsules run side by side (required with ``regime_reach``; the
+        rules' own, :func:`vkls.rules.clearance.side_by_side_cos`).
     paired : (objects,) bool, optional
         The objects to pair at all (default: every object); a pair with any other object is skipped.
     """
@@ -122,6 +124,8 @@ def find_contacts(scene, margin: np.ndarray, reach: np.ndarray, spread: np.ndarr
     arrays = (scene.cap_a, scene.cap_b, scene.cap_r, scene.box_c, scene.box_h, scene.box_axes,
               scene.cyl_xy, scene.cyl_z, scene.cyl_r)
     margin, spread, reach = _checked(scene, margin, spread, reach)
+    if regime_reach is not None:  # checked before the work
+        regime_reach, side_by_side_cos = kernels.regime_limits(regime_reach, len(reach), side_by_side_cos)
     paired = np.ones(len(margin), dtype=bool) if paired is None else np.asarray(paired, dtype=bool)
     if paired.shape != margin.shape:
         raise ValueError(f"paired: expected one flag per object ({len(margin)}), got shape {paired.shape}")

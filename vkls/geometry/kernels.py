@@ -2073,7 +2073,7 @@ def pair_columns(pairs, owner, object_kind, cap_r):
 
 
 def near_contacts(pairs, distance, witness_i, witness_j, abs_cos, kind, limit, spread, cap_a, cap_b, slack=0.0,
-                  regime_limit=None, side_by_side_cos=1.0):
+                  regime_limit=None, side_by_side_cos=None):
     """The pairs within their limit distance, with their separation split into a horizontal
     and a vertical part: the witness-to-witness vector without its part along the first
     primitive's axis (where that primitive is a capsule of non-zero length).
@@ -2099,8 +2099,8 @@ def near_contacts(pairs, distance, witness_i, witness_j, abs_cos, kind, limit, s
         Added to every limit.
     regime_limit : (3, K, K) float64, metres, optional
         Largest distance kept per regime of two capsules (PARALLEL, CROSSING, STACKED), per pair of kinds.
-    side_by_side_cos : float
-        |cos| at and above which two capsules run side by side (with ``regime_limit``).
+    side_by_side_cos : float, 0..1
+        |cos| at and above which two capsules run side by side (required with ``regime_limit``).
 
     Returns
     -------
@@ -2123,15 +2123,19 @@ def near_contacts(pairs, distance, witness_i, witness_j, abs_cos, kind, limit, s
     found = _gather_contacts(rows, pairs, distance, witness_i, witness_j, abs_cos, cap_a, cap_b)
     if regime_limit is None:
         return found
-    regime_limit = _regime_limits(regime_limit, len(limit))
+    regime_limit, side_by_side_cos = regime_limits(regime_limit, len(limit), side_by_side_cos)
     keep = _regime_mask(found[0], found[1], found[4], found[5], found[6], kind, regime_limit, spread,
-                        len(cap_a), float(side_by_side_cos), float(slack))
+                        len(cap_a), side_by_side_cos, float(slack))
     return tuple(np.take(column, np.flatnonzero(keep), axis=0) for column in found)
 
 
-def _regime_limits(regime_limit, kinds: int) -> np.ndarray:
-    """``regime_limit`` as a C array of shape (3, kinds, kinds), or ValueError."""
+def regime_limits(regime_limit, kinds: int, side_by_side_cos) -> tuple[np.ndarray, float]:
+    """A limit per regime of two capsules checked: ``(regime_limit, side_by_side_cos)`` as a C array of
+    shape (3, kinds, kinds) and a float in [0, 1], or ValueError (the |cos| must come with the limits:
+    without it the engine would classify regimes differently from the rules)."""
     regime_limit = np.ascontiguousarray(regime_limit, dtype=np.float64)
     if regime_limit.shape != (3, kinds, kinds):
         raise ValueError(f"regime limit: expected shape (3, {kinds}, {kinds}), got {regime_limit.shape}")
-    return regime_limit
+    if side_by_side_cos is None or not 0.0 <= float(side_by_side_cos) <= 1.0:
+        raise ValueError(f"side_by_side_cos: expected a |cos| in [0, 1] with the regime limits, got {side_by_side_cos}")
+    return regime_limit, float(side_by_side_cos)

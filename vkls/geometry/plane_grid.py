@@ -16,7 +16,11 @@ Two scans of the same cells:
   :func:`vkls.geometry.kernels.candidate_pairs`);
 - :func:`plane_contacts`: broad phase, exact distance and reach filter in one pass; the
   segments of one line in a cell form a run, and runs of two lines are compared only when
-  some rule judges their kinds and their boxes overlap within that pair's own limit.
+  both objects are paired (some rule judges them), some rule judges their kinds, and their
+  boxes overlap within that pair's own limit; two capsules are kept only within the reach
+  for the regime they lie in (side by side, crossing, stacked).
+
+From 65,536 boxes on, the grid is counted and filled in two halves at once (two threads).
 
 This pays when the boxes are about the cell size: :func:`plane_cells` declines (returns
 ``None``) when the entries or the cells would grow past a few per box, and the callers
@@ -26,6 +30,7 @@ then use the hierarchical grid of :func:`vkls.geometry.kernels.candidate_pairs`.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -40,7 +45,7 @@ from vkls.geometry.kernels import (
     _lateral_of,
     _lines_farther,
     _regime,
-    _regime_limits,
+    regime_limits,
 )
 
 #: At most this many cell entries per box (plus a constant), and cells per box.
@@ -56,7 +61,7 @@ _SAMPLE = 1 << 13
 EDGE_QUANTILE = 0.75
 
 
-#: From this many boxes on, the grid is filled in two threads.
+#: From this many boxes on, the grid is filled in two parts at once (where numba may use two threads).
 _PARALLEL_FILL_FROM = 1 << 16
 
 #: Cells are numbered block by block (square blocks of up to 16 x 16 cells, row by row within a
@@ -156,7 +161,7 @@ def _place_cells(lo, hi, first, last, inv_edge, cx0, cy0, nby, shift, position, 
 def _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, n_cells, n_entries, n_parts):
     """Counting sort of the (cell, object) entries: ``start (cells + 1,)``, ``members (entries,)``.
 
-    The boxes are split into ``n_parts`` ranges counted and placed at once (in threads: the
+    The boxes are split into ``n_parts`` ranges, counted and placed at once (in threads: the
     kernels release the GIL); within a cell the entries of one range follow those of the range
     before, so the members stay in ascending order whatever the number of parts. The boxes are
     not copied into entry order: objects come in the order of their lines, so the members of a
@@ -164,26 +169,20 @@ def _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, n_cells, n_entries, n_parts):
     n = lo.shape[0]
     bounds = [k * n // n_parts for k in range(n_parts + 1)]
     counts = np.zeros((n_parts, n_cells), dtype=np.int64)
-    _in_parts(n_parts, lambda k: _count_cells(lo, hi, bounds[k], bounds[k + 1], inv_edge, cx0, cy0, nby, shift,
-                                              counts[k]))
-    start = np.zeros(n_cells + 1, dtype=np.int64)
-    np.cumsum(counts.sum(axis=0), out=start[1:])
-    position = start[:-1] + np.cumsum(counts, axis=0) - counts  # each part after the parts before it
-    members = np.empty(n_entries, dtype=np.int64)
-    _in_parts(n_parts, lambda k: _place_cells(lo, hi, bounds[k], bounds[k + 1], inv_edge, cx0, cy0, nby, shift,
-                                              position[k], members))
-    return start, members
-
-
-def _in_parts(n_parts, work):
-    """``work(k)`` for every part ``k``, in as many threads."""
-    if n_parts == 1:
-        work(0)
-        return
-    from concurrent.futures import ThreadPoolExecutor
-
     with ThreadPoolExecutor(n_parts) as pool:
-        list(pool.map(work, range(n_parts)))
+        list(pool.map(lambda k: _count_cells(lo, hi, bounds[k], bounds[k + 1], inv_edge, cx0, cy0, nby, shift,
+                                             counts[k]), range(n_parts)))
+        start = np.zeros(n_cells + 1, dtype=np.int64)
+        np.cumsum(counts.sum(axis=0), out=start[1:])
+        first = start[:-1].copy()
+        for k in range(n_parts):  # counts[k] becomes where part k starts in each cell, after the parts before
+            count = counts[k].copy()
+            counts[k] = first
+            first += count
+        members = np.empty(n_entries, dtype=np.int64)
+        list(pool.map(lambda k: _place_cells(lo, hi, bounds[k], bounds[k + 1], inv_edge, cx0, cy0, nby, shift,
+                                             counts[k], members), range(n_parts)))
+    return start, members
 
 
 @njit(cache=True, parallel=True)
@@ -616,7 +615,7 @@ def plane_cells(lo: np.ndarray, hi: np.ndarray):
 
 
 def plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, slack, primitives, n_threads,
-                   regime_reach=None, side_by_side_cos=1.0, paired=None):
+                   regime_reach=None, side_by_side_cos=None, paired=None):
     """Every pair of primitives within its limit distance, found in one pass over the cells of a plane grid.
 
     The same rows, bit for bit, as :func:`vkls.geometry.kernels.candidate_pairs` on the boxes,
@@ -651,8 +650,8 @@ def plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, sla
     regime_reach : (3, K, K) float64, metres, optional
         Per regime of two capsules (PARALLEL, CROSSING, STACKED; :mod:`vkls.geometry.regimes`), the
         largest distance kept; a pair of capsules is kept only within the reach of its regime too.
-    side_by_side_cos : float
-        |cos| at and above which two capsules run side by side (with ``regime_reach``).
+    side_by_side_cos : float, 0..1
+        |cos| at and above which two capsules run side by side (required with ``regime_reach``).
     paired : (objects,) bool, optional
         The objects to pair at all (default: every object).
 
@@ -663,8 +662,9 @@ def plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, sla
         As :func:`vkls.geometry.kernels.near_contacts` returns them.
     """
     start, members, inv_edge, cx0, cy0, nby, shift = cells
-    regime_reach = np.repeat(reach[None], 3, axis=0) if regime_reach is None else regime_reach
+    if regime_reach is None:  # the same reach in every regime: the regimes do not matter
+        regime_reach, side_by_side_cos = np.repeat(reach[None], 3, axis=0), 1.0
+    regime_reach, side_by_side_cos = regime_limits(regime_reach, len(reach), side_by_side_cos)
     paired = np.ones(len(kind), dtype=np.bool_) if paired is None else np.ascontiguousarray(paired, dtype=np.bool_)
-    return _contacts(start, members, lo, hi, owner, group, kind, margin, spread, reach,
-                     _regime_limits(regime_reach, len(reach)), float(side_by_side_cos), paired, float(slack),
-                     *primitives, inv_edge, cx0, cy0, nby, shift, n_threads)
+    return _contacts(start, members, lo, hi, owner, group, kind, margin, spread, reach, regime_reach, side_by_side_cos,
+                     paired, float(slack), *primitives, inv_edge, cx0, cy0, nby, shift, n_threads)

@@ -16,8 +16,9 @@ import numpy as np
 
 PARALLEL, CROSSING, STACKED, NOT_APPLICABLE = 0, 1, 2, 3
 REGIME_NAMES = ("parallel", "crossing", "stacked", "n/a")
-#: Regimes that a reach per regime covers, in this order: a (3, K, K) array.
+#: Regimes that a reach per regime covers, in this order: a (3, K, K) array is indexed by the codes.
 CAPSULE_REGIMES = (PARALLEL, CROSSING, STACKED)
+assert CAPSULE_REGIMES == (0, 1, 2), "the engine's kernels index (3, K, K) reach arrays by these codes"
 
 
 def contact_regimes(abs_cos, horizontal, vertical, both_capsules, side_by_side_cos: float) -> np.ndarray:

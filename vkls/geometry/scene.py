@@ -434,14 +434,14 @@ def _add_tree_at(buffers, add_object, tree, xy: np.ndarray, ground: float, chain
     the root zone covers chainage +- its radius; on a map (no route) its chainage is a point."""
     rootable = norms.number("trees.rootable_depth")
     barrier = " with root barrier" if tree.root_barrier else ""
-    trunk = add_object(tree.id, TREE_KIND, TRUNK_ROLES[tree.root_barrier],
+    trunk = add_object(tree.id, TREE_KIND, TRUNK_ROLES[bool(tree.root_barrier)],
                        f"tree {tree.id} (class {tree.size_class}{barrier})", f"tree:{tree.id}",
                        size_class=tree.size_class)
     _add_capsule(buffers, [*xy, ground], [*xy, ground - TRUNK_AXIS_DEPTH], 0.0, trunk, (chainage, chainage))
     radius = max(tree.crown_radius + norms.number("trees.root_zone_margin"),
                  norms.number("trees.root_zone_dbh_factor") * tree.trunk_diameter)
     roots = add_object(f"{tree.id}/roots", ROOT_ZONE_KIND,
-                       ROOT_ZONE_ROLES[tree.root_barrier],
+                       ROOT_ZONE_ROLES[bool(tree.root_barrier)],
                        f"root zone of tree {tree.id} (radius {radius:.1f} m, {rootable:.1f} m deep)",
                        f"tree:{tree.id}", size_class=tree.size_class)
     buffers.cyl_xy.append(np.asarray(xy, dtype=np.float64).reshape(1, 2))

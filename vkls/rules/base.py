@@ -20,8 +20,10 @@ regime (see :func:`regime_reach`), so the rules see fewer rows and flag the same
 
 A pairwise rule that flags only some objects of the kinds it judges (the duplicate rule
 only mains, the root-zone rule no zone behind a root barrier) may also have
-``judged_objects(scene) -> (objects,) bool``: the objects it may flag in a pair. The engine
-then pairs no object that no rule judges (see :func:`judged_objects`).
+``judged_objects(scene) -> (objects,) bool``: every object that may be on either side of a
+pair it flags (so the root-zone rule marks the networks too, not only the zones). The
+engine pairs no object that no rule judges (see :func:`judged_objects`): a rule run alone
+would lose every pair with an object it left out.
 
 A rule may name rules it ``supersedes``: where both flag the same pair of objects, only
 the more specific finding is kept (thermal influence over plain clearance, a duplicate
@@ -186,8 +188,8 @@ def regime_reach(rule, norms) -> np.ndarray:
 
 
 def judged_objects(rule, scene) -> np.ndarray:
-    """(objects,) bool: the objects ``rule`` may flag in a pair: its ``judged_objects(scene)`` where it
-    has one, else every object (of the kinds its reach names)."""
+    """(objects,) bool: the objects ``rule`` may flag on either side of a pair: its
+    ``judged_objects(scene)`` where it has one, else every object (of the kinds its reach names)."""
     by_object = getattr(rule, "judged_objects", None)
     if by_object is not None:
         return np.asarray(by_object(scene), dtype=bool)

@@ -18,7 +18,9 @@ from vkls.geometry.regimes import contact_regimes
 from vkls.geometry.scene import KIND_CODE, KIND_NAMES
 from vkls.model import RACK_KIND, NetworkKind
 from vkls.rules.base import (
+    CROSSING,
     PARALLEL,
+    STACKED,
     Hits,
     judged_contacts,
     might_violate,
@@ -89,7 +91,9 @@ class ClearanceRule:
     def reach_by_regime(self, norms) -> np.ndarray:
         """(3, K, K) the distance required side by side (PARALLEL), at crossings and stacked."""
         parallel, crossing, _, _ = self._matrices(norms)
-        return np.stack([parallel, crossing, crossing])
+        by_regime = np.empty((3,) + parallel.shape)
+        by_regime[PARALLEL], by_regime[CROSSING], by_regime[STACKED] = parallel, crossing, crossing
+        return by_regime
 
     def evaluate(self, scene, contacts, norms) -> Hits:
         contacts = judged_contacts(self, contacts, norms)
