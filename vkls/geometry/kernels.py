@@ -192,6 +192,17 @@ def _segment_less(a1, b1, r1, a2, b2, r2):
     return r1 < r2
 
 
+@njit(cache=True, inline="always")
+def _axes_abs_cos(d1, d2):
+    """``|cos|`` of the angle between two axis vectors (3-tuples); 0.0 if either is degenerate. The
+    same either way round, bit for bit."""
+    aa = _dot(d1, d1)
+    ee = _dot(d2, d2)
+    if aa <= DEGENERATE_LENGTH_SQUARED or ee <= DEGENERATE_LENGTH_SQUARED:
+        return 0.0
+    return min(1.0, abs(_dot(d1, d2)) / math.sqrt(aa * ee))
+
+
 @njit(cache=True)
 def _capsule_capsule(a1, b1, r1, a2, b2, r2):
     """Closest points, surface distance and |cos| of two capsules.
@@ -223,12 +234,7 @@ def _capsule_capsule(a1, b1, r1, a2, b2, r2):
     dist = math.sqrt(_dot(v, v)) - (r1 + r2)
     c1 = _axpy(s, d1, p1)
     c2 = _axpy(t, d2, p2)
-    aa = _dot(d1, d1)
-    ee = _dot(d2, d2)
-    if aa <= DEGENERATE_LENGTH_SQUARED or ee <= DEGENERATE_LENGTH_SQUARED:
-        abs_cos = 0.0
-    else:
-        abs_cos = min(1.0, abs(_dot(d1, d2)) / math.sqrt(aa * ee))
+    abs_cos = _axes_abs_cos(d1, d2)
     if swap:
         return dist, c2, c1, abs_cos
     return dist, c1, c2, abs_cos

@@ -38,6 +38,7 @@ from numba import njit, prange
 
 # _cell_of: floor(x / edge), exact for a power-of-two edge
 from vkls.geometry.kernels import (
+    _axes_abs_cos,
     _capsule_capsule,
     _cell_of,
     _geometry_at,
@@ -45,8 +46,10 @@ from vkls.geometry.kernels import (
     _lateral_of,
     _lines_farther,
     _regime,
+    _sub,
     regime_limits,
 )
+from vkls.geometry.regimes import CROSSING
 
 #: At most this many cell entries per box (plus a constant), and cells per box.
 ENTRIES_PER_BOX = 8
@@ -461,8 +464,14 @@ def _scan_chunk(first, last, w, limit, pairs_out, values_out, start, members, lo
                         if j < n_capsules:  # and so is i < j
                             a2 = (segment[q, 0], segment[q, 1], segment[q, 2])
                             b2 = (segment[q, 3], segment[q, 4], segment[q, 5])
+                            near = within  # two crossing capsules need only be within the crossing reach
+                            if _axes_abs_cos(_sub(b1, a1), _sub(b2, a2)) < side_cos:  # as _capsule_capsule's
+                                near = regime_reach[CROSSING, run_kind[r1], run_kind[r2]] + run_spread[r1] \
+                                    + run_spread[r2] + slack
+                                if math.isnan(near):  # no rule judges these two kinds crossing
+                                    continue
                             # (the slack once more: the bound and the distance round differently)
-                            if _lines_farther(a1, b1, segment[p, 6], a2, b2, segment[q, 6], within + slack):
+                            if _lines_farther(a1, b1, segment[p, 6], a2, b2, segment[q, 6], near + slack):
                                 continue
                             d, wi, wj, abs_cos = _capsule_capsule(a1, b1, segment[p, 6], a2, b2, segment[q, 6])
                         else:
