@@ -193,14 +193,13 @@ def _ids(report: Path) -> list:
 
 def one_scene(folder: Path):
     """The whole city as one in-memory scene (single pass), with the norms."""
-    from vkls.city.store import TileArrays, read_manifest, read_tile
+    from vkls.city.store import read_all_tiles, read_manifest
     from vkls.geometry.array_scene import build_array_scene
     from vkls.rules.loader import load_norms
 
     manifest = read_manifest(folder)
-    arrays = TileArrays.concatenate([read_tile(manifest, tile) for tile in manifest.tiles])
     norms = load_norms(())
-    return build_array_scene(arrays, norms, manifest.origin), norms
+    return build_array_scene(read_all_tiles(manifest), norms, manifest.origin), norms
 
 
 def pairwise_throughput(folder: Path, repeat: int = 5) -> dict:

@@ -49,13 +49,12 @@ def small_city(tmp_path_factory):
     """A generated city (1.5 km of street, a third of it VKLS racks, trees with and without root
     barriers, many deliberate conflicts) as one scene: ``(scene, norms)``."""
     from vkls.city.generate import generate_city
-    from vkls.city.store import TileArrays, read_manifest, read_tile
+    from vkls.city.store import read_all_tiles, read_manifest
     from vkls.geometry.array_scene import build_array_scene
     from vkls.rules.loader import load_norms
 
     folder = tmp_path_factory.mktemp("small-city")
     generate_city(folder, 1.5, seed=5, vkls_share=0.3, conflict_share=0.3, tile_size=400.0)
     manifest = read_manifest(folder)
-    arrays = TileArrays.concatenate([read_tile(manifest, tile) for tile in manifest.tiles])
     norms = load_norms(())
-    return build_array_scene(arrays, norms, manifest.origin), norms
+    return build_array_scene(read_all_tiles(manifest), norms, manifest.origin), norms

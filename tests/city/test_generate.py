@@ -27,6 +27,7 @@ from vkls.city.store import (
     MANIFEST,
     TileArrays,
     is_city_store,
+    read_all_tiles,
     read_manifest,
     read_tile,
 )
@@ -44,7 +45,7 @@ LARGEST_DEVIATION = DEVIATION_CLIP_SIGMAS * DEVIATION_SIGMA
 
 def read_all(folder) -> tuple:
     manifest = read_manifest(folder)
-    return manifest, TileArrays.concatenate([read_tile(manifest, tile) for tile in manifest.tiles])
+    return manifest, read_all_tiles(manifest)
 
 
 def line_points(arrays: TileArrays, k: int) -> np.ndarray:

@@ -34,7 +34,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from vkls.city.store import CityManifest, TileArrays, read_manifest, read_region, read_tile
+from vkls.city.store import CityManifest, TileArrays, read_all_tiles, read_manifest, read_region, read_tile
 from vkls.memory import keep_freed_memory
 from vkls.rules import select_rules
 
@@ -267,7 +267,7 @@ def check_tile(job: TileJob) -> TileOutcome:
     norms = load_norms(job.norm_files)
     rules = select_rules(job.rule_ids)
     if job.tile < 0:
-        arrays = TileArrays.concatenate([read_tile(manifest, tile) for tile in manifest.tiles])  # not cached: once
+        arrays = read_all_tiles(manifest)  # not cached: once
         owned_lines = np.ones(arrays.n_lines, dtype=bool)
         owned_trees = np.ones(arrays.n_trees, dtype=bool)
     else:

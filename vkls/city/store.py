@@ -410,6 +410,11 @@ def read_tile(manifest: CityManifest, tile: TileEntry) -> TileArrays:
     return arrays
 
 
+def read_all_tiles(manifest: CityManifest) -> TileArrays:
+    """Every tile of the store joined into one set of arrays (the whole city in memory: a single pass)."""
+    return TileArrays.concatenate([read_tile(manifest, tile) for tile in manifest.tiles])
+
+
 def _stored_columns(source: str, names: tuple[str, ...]) -> dict | None:
     """The arrays of an ``.npz`` whose members are stored uncompressed, each read straight from its
     place in the file with one read (no zip stream, no checksum pass: three to four times faster

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
 import numba
 import numpy as np
@@ -172,9 +173,10 @@ def _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, n_cells, n_entries, n_parts):
     n = lo.shape[0]
     bounds = [k * n // n_parts for k in range(n_parts + 1)]
     counts = np.zeros((n_parts, n_cells), dtype=np.int64)
-    with ThreadPoolExecutor(n_parts) as pool:
-        list(pool.map(lambda k: _count_cells(lo, hi, bounds[k], bounds[k + 1], inv_edge, cx0, cy0, nby, shift,
-                                             counts[k]), range(n_parts)))
+    with ThreadPoolExecutor(n_parts) if n_parts > 1 else nullcontext() as pool:
+        each = map if pool is None else pool.map  # one part: no thread
+        list(each(lambda k: _count_cells(lo, hi, bounds[k], bounds[k + 1], inv_edge, cx0, cy0, nby, shift,
+                                         counts[k]), range(n_parts)))
         start = np.zeros(n_cells + 1, dtype=np.int64)
         np.cumsum(counts.sum(axis=0), out=start[1:])
         first = start[:-1].copy()
@@ -183,8 +185,8 @@ def _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, n_cells, n_entries, n_parts):
             counts[k] = first
             first += count
         members = np.empty(n_entries, dtype=np.int64)
-        list(pool.map(lambda k: _place_cells(lo, hi, bounds[k], bounds[k + 1], inv_edge, cx0, cy0, nby, shift,
-                                             counts[k], members), range(n_parts)))
+        list(each(lambda k: _place_cells(lo, hi, bounds[k], bounds[k + 1], inv_edge, cx0, cy0, nby, shift,
+                                         counts[k], members), range(n_parts)))
     return start, members
 
 

@@ -21,6 +21,8 @@ from vkls.geometry.scene import (
     KIND_CODE,
     NETWORK_CODES,
     ROOT_ZONE_KIND,
+    ROOT_ZONE_ROLES,
+    TRUNK_ROLES,
     object_column,
     objects_with_role,
 )
@@ -65,9 +67,9 @@ class TreeTrunkRule:
         entries: list = []
         barrier = norms.get("trees.root_barrier_distance")
         trunks = np.flatnonzero(scene.object_kind == KIND_CODE[TREE_KIND])
-        roles = object_column(scene, "role")[trunks]
+        behind_barrier = objects_with_role(scene, TRUNK_ROLES[True])[trunks]
         classes = object_column(scene, "size_class")[trunks]
-        keys = np.where(roles == "trunk with root barrier", "", classes.astype(str))
+        keys = np.where(behind_barrier, "", classes.astype(str))
         for key in np.unique(keys) if len(keys) else []:
             value = barrier if key == "" else norms.get(f"trees.classes.{key}.trunk_distance")
             if value not in entries:
@@ -113,7 +115,7 @@ class RootZoneRule:
 
     def judged_objects(self, scene) -> np.ndarray:
         """(objects,) bool: every object but the root zones behind a root barrier."""
-        return ~objects_with_role(scene, "root zone behind a barrier")
+        return ~objects_with_role(scene, ROOT_ZONE_ROLES[True])
 
     def evaluate(self, scene, contacts, norms) -> Hits:
         contacts = judged_contacts(self, contacts, norms)
