@@ -664,3 +664,24 @@ def test_property_broad_phase_covers_brute_force_within_margin(seed, n, margin, 
     d = ref_segment_distance(a[i], b[i], a[j], b[j]) - r[i] - r[j]
     need = (d <= m[i] + m[j]) & (group[i] != group[j])
     assert {(int(x), int(y)) for x, y in zip(i[need], j[need])} <= cand
+
+
+def test_prefetch_row_is_only_a_hint():
+    """A kernel that asks ahead for rows of 1-D and 2-D arrays computes what it computes without."""
+    from numba import njit
+
+    @njit
+    def sum_asking_ahead(rows, table, column):
+        total = 0.0
+        for k in range(rows.shape[0]):
+            if k + 2 < rows.shape[0]:
+                K.prefetch_row(table, rows[k + 2])
+                K.prefetch_row(column, rows[k + 2])
+            total += table[rows[k], 1] * column[rows[k]]
+        return total
+
+    rng = np.random.default_rng(7)
+    table, column = rng.normal(size=(500, 3)), rng.normal(size=500)
+    rows = rng.integers(0, 500, size=200)
+    assert sum_asking_ahead(rows, table, column) == pytest.approx(float((table[rows, 1] * column[rows]).sum()),
+                                                                  rel=1e-12)

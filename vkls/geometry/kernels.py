@@ -41,6 +41,7 @@ import math
 
 import numpy as np
 import numba
+import numba.extending
 from numba import njit, prange
 
 from vkls.geometry.regimes import CROSSING, PARALLEL, STACKED
@@ -105,6 +106,35 @@ def _clamp01(x):
 @njit(cache=True, inline="always")
 def _row(arr, i):
     return (arr[i, 0], arr[i, 1], arr[i, 2])
+
+
+@numba.extending.intrinsic
+def prefetch_row(typingctx, array, row):
+    """Ask the CPU to start loading row ``row`` of a C-contiguous array into the cache (``llvm.prefetch``:
+    a read, kept in every cache level); a hint only, with no effect on any result.
+
+    A scan that will read rows in an order the hardware cannot guess (the members of the next grid
+    cells) calls this some rows ahead, so that their memory arrives while it works on the rows before.
+    """
+    def codegen(context, builder, signature, args):
+        from llvmlite import ir
+        from numba.core import cgutils
+
+        array_type = signature.args[0]
+        view = context.make_array(array_type)(context, builder, args[0])
+        first = [args[1]] + [ir.Constant(ir.IntType(64), 0)] * (array_type.ndim - 1)
+        pointer = cgutils.get_item_pointer(context, builder, array_type, view, first, wraparound=False,
+                                           boundscheck=False)
+        byte_pointer = ir.PointerType(ir.IntType(8))
+        i32 = ir.IntType(32)
+        function = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32]), "llvm.prefetch.p0")
+        # read (0), keep in all cache levels (3), data cache (1)
+        builder.call(function, [builder.bitcast(pointer, byte_pointer), ir.Constant(i32, 0), ir.Constant(i32, 3),
+                                ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return numba.types.void(array, row), codegen
 
 
 # --------------------------------------------------------------------------- #

@@ -48,6 +48,7 @@ from vkls.geometry.kernels import (
     _lines_farther,
     _regime,
     _sub,
+    prefetch_row,
     regime_limits,
 )
 from vkls.geometry.regimes import CROSSING
@@ -55,6 +56,8 @@ from vkls.geometry.regimes import CROSSING
 #: At most this many cell entries per box (plus a constant), and cells per box.
 ENTRIES_PER_BOX = 8
 CELLS_PER_BOX = 16
+#: The contact scan asks for the rows of the member this many entries ahead while it copies a cell.
+_PREFETCH_AHEAD = 16
 #: Cell chunks per thread of the scan, and the pairs per entry its buffers expect at first.
 _CHUNKS_PER_THREAD = 8
 _PAIRS_PER_ENTRY_GUESS = 1
@@ -395,6 +398,14 @@ def _scan_chunk(first, last, w, limit, pairs_out, values_out, start, members, lo
         for a in range(s, e):
             i = members[a]
             p = a - s
+            if a + _PREFETCH_AHEAD < members.shape[0]:  # the members lie all over the arrays: ask ahead
+                ahead = members[a + _PREFETCH_AHEAD]
+                prefetch_row(lo, ahead)
+                prefetch_row(hi, ahead)
+                prefetch_row(owner, ahead)
+                if ahead < n_capsules:
+                    prefetch_row(cap_a, ahead)
+                    prefetch_row(cap_b, ahead)
             for q in range(3):
                 box[p, q] = lo[i, q]
                 box[p, 3 + q] = hi[i, q]
