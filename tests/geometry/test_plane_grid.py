@@ -179,7 +179,8 @@ def test_the_grid_filled_in_parts_is_the_grid_filled_at_once(parts):
     lo, hi = K.primitive_aabbs(*primitives, margin[owner])
     start, members, inv_edge, cx0, cy0, nby, shift = plane_cells(lo, hi)
     n_cells = len(start) - 1
-    in_parts = plane_grid._fill(lo, hi, inv_edge, cx0, cy0, nby, shift, n_cells, len(members), parts)
+    bounds = [k * len(lo) // parts for k in range(parts + 1)]
+    in_parts = plane_grid._fill(lo, hi, inv_edge, cx0, cy0, nby, shift, n_cells, len(members), bounds)
     np.testing.assert_array_equal(in_parts[0], start)
     np.testing.assert_array_equal(in_parts[1], members)
     assert len(lo) < plane_grid._PARALLEL_FILL_FROM  # so plane_cells filled it in one part

@@ -20,7 +20,7 @@ Two scans of the same cells:
   boxes overlap within that pair's own limit; two capsules are kept only within the reach
   for the regime they lie in (side by side, crossing, stacked).
 
-From 65,536 boxes on, the grid is counted and filled in two halves at once (two threads).
+From 65,536 boxes on, the grid is measured, counted and filled in two halves at once (two threads).
 
 This pays when the boxes are about the cell size: :func:`plane_cells` declines (returns
 ``None``) when the entries or the cells would grow past a few per box, and the callers
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import contextmanager
 
 import numba
 import numpy as np
@@ -102,7 +102,7 @@ def _edge(lo: np.ndarray, hi: np.ndarray) -> float:
     n = lo.shape[0]
     m = min(n, _SAMPLE)
     sample = np.arange(m) * n // m
-    with np.errstate(invalid="ignore"):  # boxes that are not finite are refused by _layout
+    with np.errstate(invalid="ignore"):  # boxes that are not finite are refused by _extent_of
         extent = np.maximum(hi[sample, 0] - lo[sample, 0], hi[sample, 1] - lo[sample, 1])
         typical = float(np.quantile(extent, EDGE_QUANTILE))
     if not typical > 0.0:
@@ -112,44 +112,53 @@ def _edge(lo: np.ndarray, hi: np.ndarray) -> float:
     return math.ldexp(1.0, math.ceil(math.log2(typical)))
 
 
-@njit(cache=True)
-def _layout(lo, hi, inv_edge, max_entries, max_cells):
-    """Cell bounds and entry count; ``entries = -1`` when the grid would be too large, -2 for a box
-    that is not finite or has ``lo > hi``."""
-    n = lo.shape[0]
+@njit(cache=True, nogil=True)
+def _extent_of(lo, hi, first, last, extent):
+    """Write the x-y extent of boxes ``first <= i < last`` to ``extent (4,)``: ``x_lo, y_lo, x_hi, y_hi``;
+    returns False for a box that is not finite or has ``lo > hi``."""
     x_lo, y_lo, x_hi, y_hi = np.inf, np.inf, -np.inf, -np.inf
-    for i in range(n):
+    for i in range(first, last):
         for k in range(3):
             if not (math.isfinite(lo[i, k]) and math.isfinite(hi[i, k]) and lo[i, k] <= hi[i, k]):
-                return 0, 0, 0, 0, -2
+                return False
         x_lo = min(x_lo, lo[i, 0])
         y_lo = min(y_lo, lo[i, 1])
         x_hi = max(x_hi, hi[i, 0])
         y_hi = max(y_hi, hi[i, 1])
+    extent[0], extent[1], extent[2], extent[3] = x_lo, y_lo, x_hi, y_hi
+    return True
+
+
+@njit(cache=True)
+def _grid_size(extents, inv_edge, max_cells):
+    """First cell and cells along x and y of the grid over the extents ``(parts, 4)`` of
+    :func:`_extent_of`: ``cx0, cy0, nx, ny``; ``nx = 0`` when the grid would be too large."""
+    x_lo, y_lo = extents[:, 0].min(), extents[:, 1].min()
+    x_hi, y_hi = extents[:, 2].max(), extents[:, 3].max()
     if not ((x_hi - x_lo) * inv_edge < 1e9 and (y_hi - y_lo) * inv_edge < 1e9):
-        return 0, 0, 0, 0, -1
+        return 0, 0, 0, 0
     cx0, cy0 = _cell_of(x_lo, inv_edge), _cell_of(y_lo, inv_edge)
     nx, ny = _cell_of(x_hi, inv_edge) - cx0 + 1, _cell_of(y_hi, inv_edge) - cy0 + 1
     if nx * ny > max_cells:
-        return 0, 0, 0, 0, -1
-    entries = 0
-    for i in range(n):
-        entries += (_cell_of(hi[i, 0], inv_edge) - _cell_of(lo[i, 0], inv_edge) + 1) * \
-            (_cell_of(hi[i, 1], inv_edge) - _cell_of(lo[i, 1], inv_edge) + 1)
-        if entries > max_entries:
-            return 0, 0, 0, 0, -1
-    return cx0, cy0, nx, ny, entries
+        return 0, 0, 0, 0
+    return cx0, cy0, nx, ny
 
 
 @njit(cache=True, nogil=True)
-def _count_cells(lo, hi, first, last, inv_edge, cx0, cy0, nby, shift, counts):
-    """Add the cell entries of boxes ``first <= i < last`` to ``counts (cells,)``."""
+def _count_cells(lo, hi, first, last, inv_edge, cx0, cy0, nby, shift, counts, max_entries):
+    """Add the cell entries of boxes ``first <= i < last`` to ``counts (cells,)``; returns how many, or
+    -1 as soon as they pass ``max_entries`` (the grid would be too large)."""
+    entries = 0
     for i in range(first, last):
         x0, x1 = _cell_of(lo[i, 0], inv_edge) - cx0, _cell_of(hi[i, 0], inv_edge) - cx0
         y0, y1 = _cell_of(lo[i, 1], inv_edge) - cy0, _cell_of(hi[i, 1], inv_edge) - cy0
+        entries += (x1 - x0 + 1) * (y1 - y0 + 1)
+        if entries > max_entries:
+            return -1
         for x in range(x0, x1 + 1):
             for y in range(y0, y1 + 1):
                 counts[_cell_number(x, y, nby, shift)] += 1
+    return entries
 
 
 @njit(cache=True, nogil=True)
@@ -165,31 +174,44 @@ def _place_cells(lo, hi, first, last, inv_edge, cx0, cy0, nby, shift, position, 
                 position[c] += 1
 
 
-def _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, n_cells, n_entries, n_parts):
-    """Counting sort of the (cell, object) entries: ``start (cells + 1,)``, ``members (entries,)``.
+@contextmanager
+def _each_part(n_parts: int):
+    """``map`` over the parts: a thread each (the part kernels release the GIL), none for one part."""
+    if n_parts == 1:
+        yield map
+        return
+    with ThreadPoolExecutor(n_parts) as pool:
+        yield pool.map
 
-    The boxes are split into ``n_parts`` ranges, counted and placed at once (in threads: the
-    kernels release the GIL); within a cell the entries of one range follow those of the range
-    before, so the members stay in ascending order whatever the number of parts. The boxes are
-    not copied into entry order: objects come in the order of their lines, so the members of a
-    cell already lie close together in memory (copying was slower)."""
-    n = lo.shape[0]
-    bounds = [k * n // n_parts for k in range(n_parts + 1)]
+
+def _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, n_cells, max_entries, bounds, each=None):
+    """Counting sort of the (cell, object) entries: ``start (cells + 1,)``, ``members (entries,)``, or
+    ``None`` when there would be more than ``max_entries``.
+
+    The boxes are split into the ranges ``bounds[k] <= i < bounds[k + 1]``, counted and placed at
+    once (``each``: a map over the parts, from :func:`_each_part`); within a cell the entries of one
+    range follow those of the range before, so the members stay in ascending order whatever the
+    number of parts. The boxes are not copied into entry order: objects come in the order of their
+    lines, so the members of a cell already lie close together in memory (copying was slower)."""
+    n_parts = len(bounds) - 1
+    if each is None:
+        with _each_part(n_parts) as each:
+            return _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, n_cells, max_entries, bounds, each)
     counts = np.zeros((n_parts, n_cells), dtype=np.int64)
-    with ThreadPoolExecutor(n_parts) if n_parts > 1 else nullcontext() as pool:
-        each = map if pool is None else pool.map  # one part: no thread
-        list(each(lambda k: _count_cells(lo, hi, bounds[k], bounds[k + 1], inv_edge, cx0, cy0, nby, shift,
-                                         counts[k]), range(n_parts)))
-        start = np.zeros(n_cells + 1, dtype=np.int64)
-        np.cumsum(counts.sum(axis=0), out=start[1:])
-        first = start[:-1].copy()
-        for k in range(n_parts):  # counts[k] becomes where part k starts in each cell, after the parts before
-            count = counts[k].copy()
-            counts[k] = first
-            first += count
-        members = np.empty(n_entries, dtype=np.int64)
-        list(each(lambda k: _place_cells(lo, hi, bounds[k], bounds[k + 1], inv_edge, cx0, cy0, nby, shift,
-                                         counts[k], members), range(n_parts)))
+    entries = list(each(lambda k: _count_cells(lo, hi, bounds[k], bounds[k + 1], inv_edge, cx0, cy0, nby, shift,
+                                               counts[k], max_entries), range(n_parts)))
+    if min(entries) < 0 or sum(entries) > max_entries:
+        return None
+    start = np.zeros(n_cells + 1, dtype=np.int64)
+    np.cumsum(counts.sum(axis=0), out=start[1:])
+    first = start[:-1].copy()
+    for k in range(n_parts):  # counts[k] becomes where part k starts in each cell, after the parts before
+        count = counts[k].copy()
+        counts[k] = first
+        first += count
+    members = np.empty(sum(entries), dtype=np.int64)
+    list(each(lambda k: _place_cells(lo, hi, bounds[k], bounds[k + 1], inv_edge, cx0, cy0, nby, shift, counts[k],
+                                     members), range(n_parts)))
     return start, members
 
 
@@ -621,18 +643,25 @@ def plane_cells(lo: np.ndarray, hi: np.ndarray):
         A box that is not finite or has ``lo > hi``.
     """
     n = lo.shape[0]
-    edge = _edge(lo, hi)
-    inv_edge = 1.0 / edge
-    cx0, cy0, nx, ny, entries = _layout(lo, hi, inv_edge, ENTRIES_PER_BOX * n + 1024, CELLS_PER_BOX * n + 65536)
-    if entries == -2:
-        raise ValueError("plane grid: lo and hi must be finite with lo <= hi")
-    if entries < 0:
+    if n == 0:
         return None
-    shift = _block_shift(nx, ny)
-    nbx, nby = (nx + (1 << shift) - 1) >> shift, (ny + (1 << shift) - 1) >> shift
-    n_parts = 2 if n >= _PARALLEL_FILL_FROM else 1
-    start, members = _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, (nbx * nby) << (2 * shift), entries,
-                           min(n_parts, numba.get_num_threads()))
+    inv_edge = 1.0 / _edge(lo, hi)
+    n_parts = min(2 if n >= _PARALLEL_FILL_FROM else 1, numba.get_num_threads())
+    bounds = [k * n // n_parts for k in range(n_parts + 1)]
+    extents = np.empty((n_parts, 4))
+    with _each_part(n_parts) as each:
+        if not all(list(each(lambda k: _extent_of(lo, hi, bounds[k], bounds[k + 1], extents[k]), range(n_parts)))):
+            raise ValueError("plane grid: lo and hi must be finite with lo <= hi")
+        cx0, cy0, nx, ny = _grid_size(extents, inv_edge, CELLS_PER_BOX * n + 65536)
+        if nx == 0:
+            return None
+        shift = _block_shift(nx, ny)
+        nbx, nby = (nx + (1 << shift) - 1) >> shift, (ny + (1 << shift) - 1) >> shift
+        filled = _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, (nbx * nby) << (2 * shift), ENTRIES_PER_BOX * n + 1024,
+                       bounds, each)
+    if filled is None:
+        return None
+    start, members = filled
     return start, members, inv_edge, cx0, cy0, nby, shift
 
 
