@@ -39,3 +39,20 @@ def test_rule_reach_is_the_largest_distance_of_any_rule_and_nan_where_none_appli
     np.testing.assert_array_equal(np.isnan(reach), np.isnan(every).all(axis=0))
     np.testing.assert_array_equal(np.nan_to_num(reach, nan=-1), np.nan_to_num(np.nanmax(
         np.where(np.isnan(every), -np.inf, every), axis=0), nan=-1, neginf=-1))
+
+
+def test_segments_per_kind_are_exact_up_to_the_sample_and_close_beyond(monkeypatch):
+    from types import SimpleNamespace
+
+    from vkls import pipeline
+
+    rng = np.random.default_rng(3)
+    object_kind = rng.integers(0, 5, 2000)
+    primitive_object = np.sort(rng.integers(0, 2000, 50_000))
+    scene = SimpleNamespace(object_kind=object_kind, primitive_object=primitive_object)
+    exact = np.bincount(object_kind[primitive_object], minlength=7)
+    np.testing.assert_array_equal(pipeline._segments_per_kind(scene, 7), exact)  # 50,000 < the sample
+    monkeypatch.setattr(pipeline, "_KIND_SAMPLE", 5_000)
+    sampled = pipeline._segments_per_kind(scene, 7)
+    assert sampled.sum() == pytest.approx(len(primitive_object))
+    np.testing.assert_allclose(sampled / len(primitive_object), exact / len(primitive_object), atol=0.02)

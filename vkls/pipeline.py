@@ -115,9 +115,23 @@ def broad_phase_margins(scene: Scene, reach: np.ndarray, spread: np.ndarray) -> 
     """
     if not scene.objects:
         return np.zeros(0)
-    segments = np.bincount(scene.object_kind[scene.primitive_object], minlength=len(reach)).astype(np.float64)
-    margins = kind_margins(np.nan_to_num(reach, nan=0.0), segments)[scene.object_kind]
+    margins = kind_margins(np.nan_to_num(reach, nan=0.0), _segments_per_kind(scene, len(reach)))[scene.object_kind]
     return margins + spread
+
+
+#: The segments per kind that weigh the margins are counted on a stride sample of this many primitives.
+_KIND_SAMPLE = 1 << 16
+
+
+def _segments_per_kind(scene: Scene, n_kinds: int) -> np.ndarray:
+    """(K,) float64 how many primitives each kind has, counted on a stride sample of at most
+    ``_KIND_SAMPLE`` of them and scaled up: only :func:`kind_margins` weighs with it, which keeps
+    ``margin_a + margin_b >= reach`` whatever the weights, so a sample changes at most the speed
+    (counting every primitive took 3 ms on 1.3e6 of them, the sample 0.3 ms)."""
+    n = len(scene.primitive_object)
+    m = min(n, _KIND_SAMPLE)
+    sample = scene.primitive_object[np.arange(m) * n // m]
+    return np.bincount(scene.object_kind[sample], minlength=n_kinds) * (n / max(m, 1))
 
 
 def position_spread(scene: Scene) -> np.ndarray:
