@@ -685,3 +685,55 @@ def test_prefetch_row_is_only_a_hint():
     rows = rng.integers(0, 500, size=200)
     assert sum_asking_ahead(rows, table, column) == pytest.approx(float((table[rows, 1] * column[rows]).sum()),
                                                                   rel=1e-12)
+
+
+def _witness_parameters_numpy(primitives, witness, cap_a, cap_b, box_c, box_h, box_axes):
+    """The numpy the kernel replaced (vkls.rules.base.witness_chainage before), as the reference."""
+    n = len(cap_a)
+    t = np.full(len(primitives), 0.5)
+    capsule = primitives < n
+    k = primitives[capsule]
+    start = cap_a[k]
+    axis = cap_b[k] - start
+    length2 = np.einsum("ij,ij->i", axis, axis)
+    along = np.einsum("ij,ij->i", witness[capsule] - start, axis)
+    t[capsule] = np.divide(along, length2, out=np.full(len(k), 0.5), where=length2 > 0)
+    box = (primitives >= n) & (primitives < n + len(box_c))
+    k = primitives[box] - n
+    along = np.einsum("ij,ij->i", witness[box] - box_c[k], box_axes[k, 0])
+    t[box] = 0.5 + along / (2 * box_h[k, 0])
+    return np.clip(t, 0.0, 1.0)
+
+
+def test_witness_parameters_are_the_numpy_ones():
+    rng = np.random.default_rng(11)
+    n, m, k, p = 300, 40, 30, 2000
+    cap_a = rng.uniform(-50, 50, (n, 3))
+    cap_b = cap_a + rng.normal(0, 2, (n, 3))
+    cap_b[:10] = cap_a[:10]  # zero length: 0.5
+    box_c, box_h = rng.uniform(-50, 50, (m, 3)), rng.uniform(0.1, 2, (m, 3))
+    box_axes = np.stack([np.linalg.qr(rng.normal(size=(3, 3)))[0].T for _ in range(m)])
+    primitives = rng.integers(0, n + m + k, p)
+    witness = rng.uniform(-55, 55, (p, 3))
+    got = K.witness_parameters(primitives, witness, cap_a, cap_b, box_c, box_h, box_axes)
+    # to the last bits: numpy's einsum adds the three products in an order of its own
+    np.testing.assert_allclose(got, _witness_parameters_numpy(primitives, witness, cap_a, cap_b, box_c, box_h,
+                                                              box_axes), rtol=1e-13, atol=1e-14)
+    assert got[primitives >= n + m].tolist() == [0.5] * int((primitives >= n + m).sum())  # cylinders
+    assert ((got >= 0) & (got <= 1)).all()
+
+
+def test_point_segment_distance_xy_against_hand_cases_and_numpy():
+    cap_a = np.array([[0.0, 0.0, -1.0], [5.0, 5.0, 0.0]])
+    cap_b = np.array([[10.0, 0.0, -1.0], [5.0, 5.0, 3.0]])  # the second is vertical: its start point counts
+    points = np.array([[3.0, 4.0], [-3.0, 4.0], [8.0, 9.0]])
+    got = K.point_segment_distance_xy(points, np.array([0, 1, 2, 2]), cap_a, cap_b, np.array([0, 0, 0, 1]))
+    np.testing.assert_allclose(got, [4.0, 5.0, 9.0, 5.0])
+    rng = np.random.default_rng(12)
+    a, b = rng.uniform(-9, 9, (500, 3)), rng.uniform(-9, 9, (500, 3))
+    point = rng.uniform(-9, 9, (500, 2))
+    rows = np.arange(500)
+    ab = b[:, :2] - a[:, :2]
+    t = np.clip(np.einsum("ij,ij->i", point - a[:, :2], ab) / np.einsum("ij,ij->i", ab, ab), 0, 1)
+    reference = np.hypot(*(point - (a[:, :2] + t[:, None] * ab)).T)
+    np.testing.assert_array_equal(K.point_segment_distance_xy(point, rows, a, b, rows), reference)

@@ -248,22 +248,11 @@ def witness_chainage(scene, primitives: np.ndarray, witness: np.ndarray) -> np.n
     -------
     (p,) float64, metres
     """
+    from vkls.geometry.kernels import witness_parameters
+
     chainage = np.take(scene.primitive_chainage, primitives, axis=0)
-    t = np.full(len(primitives), 0.5)
-    capsule = primitives < scene.n_capsules
-    if capsule.any():
-        k = primitives[capsule]
-        start = np.take(scene.cap_a, k, axis=0)
-        axis = np.take(scene.cap_b, k, axis=0) - start
-        length2 = np.einsum("ij,ij->i", axis, axis)
-        along = np.einsum("ij,ij->i", witness[capsule] - start, axis)
-        t[capsule] = np.divide(along, length2, out=np.full(len(k), 0.5), where=length2 > 0)
-    box = (primitives >= scene.n_capsules) & (primitives < scene.n_capsules + scene.n_boxes)
-    if box.any():
-        k = primitives[box] - scene.n_capsules
-        along = np.einsum("ij,ij->i", witness[box] - scene.box_c[k], scene.box_axes[k, 0])
-        t[box] = 0.5 + along / (2 * scene.box_h[k, 0])
-    t = np.clip(t, 0.0, 1.0)
+    t = witness_parameters(np.ascontiguousarray(primitives, dtype=np.int64), np.ascontiguousarray(witness, dtype=np.float64),
+                           scene.cap_a, scene.cap_b, scene.box_c, scene.box_h, scene.box_axes)
     return chainage[:, 0] + t * (chainage[:, 1] - chainage[:, 0])
 
 

@@ -130,8 +130,10 @@ class RootZoneRule:
         cylinder = np.where(first_is_capsule, pairs[:, 1], pairs[:, 0]) - scene.n_capsules - scene.n_boxes
         radius = np.zeros(len(applies))
         radius[inside] = scene.cyl_r[cylinder]
-        from_trunk = point_segment_distance_2d(scene.cyl_xy[cylinder], scene.cap_a[capsule, :2],
-                                               scene.cap_b[capsule, :2]) - scene.cap_r[capsule]
+        from vkls.geometry.kernels import point_segment_distance_xy
+
+        from_trunk = point_segment_distance_xy(scene.cyl_xy, cylinder, scene.cap_a, scene.cap_b, capsule) \
+            - scene.cap_r[capsule]
         entry = norms.get("trees.root_zone_margin")
         regime = np.full(len(applies), 3, dtype=np.int8)
         hits = pair_hits(self.id, scene, contacts, inside, radius, regime, np.zeros(len(applies), np.int64),
@@ -144,12 +146,3 @@ class RootZoneRule:
         return (f"{network} runs through the {zone} {at_chainage(conflict)}, coming {metres(conflict.actual)} from "
                 f"the trunk centre where the zone reaches {metres(conflict.required)}; roots and the network compete "
                 f"for the same soil (root zone = crown radius + margin or 12 x trunk diameter; {provenance(conflict)}).")
-
-
-def point_segment_distance_2d(point: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(p,) horizontal distance from points (p, 2) to segments a-b (p, 2), metres."""
-    ab = b - a
-    length2 = np.einsum("ij,ij->i", ab, ab)
-    t = np.divide(np.einsum("ij,ij->i", point - a, ab), length2, out=np.zeros(len(a)), where=length2 > 0)
-    closest = a + np.clip(t, 0.0, 1.0)[:, None] * ab
-    return np.hypot(*(point - closest).T)
