@@ -206,7 +206,7 @@ def pairwise_throughput(folder: Path, repeat: int = 5) -> dict:
     """Broad + narrow phase + the pairwise rules on one in-memory scene, every core (best of ``repeat``);
     under ``clearance_alone`` the same with the clearance rule only."""
     from vkls.memory import keep_freed_memory
-    from vkls.pipeline import scene_contacts
+    from vkls.pipeline import evaluate_rules, scene_contacts
     from vkls.rules import select_rules
 
     keep_freed_memory()  # as `vkls check` does
@@ -220,7 +220,7 @@ def pairwise_throughput(folder: Path, repeat: int = 5) -> dict:
             clock = time.perf_counter()
             contacts = scene_contacts(scene, norms, rules, seconds)
             engine = time.perf_counter() - clock
-            hits = [rule.evaluate(scene, contacts, norms) for rule in rules]
+            hits = list(evaluate_rules(rules, scene, contacts, norms).values())  # as a check runs them
             total = time.perf_counter() - clock
             row = {"segments": int(scene.n_capsules), "pairs": int(len(contacts.pairs)), "hits": sum(map(len, hits)),
                    "broad": seconds["broad"], "narrow": seconds["narrow"], "engine": engine,

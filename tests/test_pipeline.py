@@ -56,3 +56,32 @@ def test_segments_per_kind_are_exact_up_to_the_sample_and_close_beyond(monkeypat
     sampled = pipeline._segments_per_kind(scene, 7)
     assert sampled.sum() == pytest.approx(len(primitive_object))
     np.testing.assert_allclose(sampled / len(primitive_object), exact / len(primitive_object), atol=0.02)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_rules_in_two_threads_give_each_rule_its_hits_as_one_after_the_other(small_city, threads):
+    from dataclasses import fields
+
+    import numba
+
+    from vkls.pipeline import evaluate_rules, scene_contacts
+
+    scene, norms = small_city
+    rules = default_rules()
+    contacts = scene_contacts(scene, norms, rules)
+    previous = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        found = evaluate_rules(rules, scene, contacts, norms)
+    finally:
+        numba.set_num_threads(previous)
+    assert list(found) == [rule.id for rule in rules]
+    assert sum(len(hits) for hits in found.values()) > 100  # the city has conflicts of many rules
+    for rule in rules:
+        alone = rule.evaluate(scene, contacts, norms)
+        for column in fields(alone):
+            got, want = getattr(found[rule.id], column.name), getattr(alone, column.name)
+            if isinstance(want, np.ndarray):
+                np.testing.assert_array_equal(got, want, err_msg=f"{rule.id}.{column.name}")
+            else:
+                assert got == want, f"{rule.id}.{column.name}"

@@ -254,7 +254,7 @@ def check_tile(job: TileJob) -> TileOutcome:
     """Check the objects one tile owns against everything near them (see the module docs)."""
     from vkls.conflicts import RUN_JOIN_FACTOR, group_hits
     from vkls.geometry.array_scene import build_array_scene, root_zone_radius
-    from vkls.pipeline import drop_superseded, scene_contacts
+    from vkls.pipeline import drop_superseded, evaluate_rules, scene_contacts
     from vkls.rules.loader import load_norms
 
     if job.threads:
@@ -287,7 +287,7 @@ def check_tile(job: TileJob) -> TileOutcome:
     contacts = scene_contacts(scene, norms, rules, seconds)
 
     clock = time.perf_counter()
-    hits = {rule.id: _rows(rule.evaluate(scene, contacts, norms), owned) for rule in rules}
+    hits = {rule_id: _rows(found, owned) for rule_id, found in evaluate_rules(rules, scene, contacts, norms).items()}
     seconds["rules"] = time.perf_counter() - clock
 
     clock = time.perf_counter()

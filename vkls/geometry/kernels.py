@@ -2182,7 +2182,7 @@ def regime_limits(regime_limit, kinds: int, side_by_side_cos) -> tuple[np.ndarra
 # --------------------------------------------------------------------------- #
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def witness_parameters(primitives, witness, cap_a, cap_b, box_c, box_h, box_axes):
     """Where each witness lies along its primitive, 0 at the start and 1 at the end.
 
@@ -2225,7 +2225,7 @@ def witness_parameters(primitives, witness, cap_a, cap_b, box_c, box_h, box_axes
     return t
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def point_segment_distance_xy(points, point_rows, cap_a, cap_b, segment_rows):
     """(p,) horizontal distance from ``points[point_rows]`` (x, y) to the axes of the capsules
     ``segment_rows`` (their x, y), metres; a zero-length axis counts as its start point.
