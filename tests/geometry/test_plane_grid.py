@@ -60,6 +60,18 @@ def test_bad_boxes_are_refused():
         plane_pairs(np.ones((2, 3)), np.zeros((2, 3)), np.arange(2), 1)
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("side", ["lo", "hi"])
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_a_box_not_finite_in_any_bound_is_refused(bad, side, axis):
+    rng = np.random.default_rng(6)
+    lo = rng.uniform(0, 100, (300, 3))
+    hi = lo + rng.uniform(0, 2, (300, 3))
+    (lo if side == "lo" else hi)[123, axis] = bad
+    with pytest.raises(ValueError, match="finite"):
+        plane_cells(lo, hi)
+
+
 def random_lines(rng, n_lines=160, extent=40.0):
     """Chains of 1-8 segments (each line one object), plus rack boxes and root-zone cylinders, with
     kinds, groups, spreads and margins that cover ``reach`` (as the pipeline makes them)."""

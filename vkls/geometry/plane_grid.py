@@ -115,16 +115,20 @@ def _edge(lo: np.ndarray, hi: np.ndarray) -> float:
 @njit(cache=True, nogil=True)
 def _extent_of(lo, hi, first, last, extent):
     """Write the x-y extent of boxes ``first <= i < last`` to ``extent (4,)``: ``x_lo, y_lo, x_hi, y_hi``;
-    returns False for a box that is not finite or has ``lo > hi``."""
-    x_lo, y_lo, x_hi, y_hi = np.inf, np.inf, -np.inf, -np.inf
+    returns False for a box that is not finite or has ``lo > hi``.
+
+    Without a branch per box (it vectorises): ``lo <= hi`` fails for NaN, and with it every lower
+    bound lies between the smallest ``lo`` and the largest ``hi`` of its axis, so those six decide
+    whether every bound is finite."""
+    x_lo, y_lo, z_lo, x_hi, y_hi, z_hi = np.inf, np.inf, np.inf, -np.inf, -np.inf, -np.inf
+    disordered = 0
     for i in range(first, last):
-        for k in range(3):
-            if not (math.isfinite(lo[i, k]) and math.isfinite(hi[i, k]) and lo[i, k] <= hi[i, k]):
-                return False
-        x_lo = min(x_lo, lo[i, 0])
-        y_lo = min(y_lo, lo[i, 1])
-        x_hi = max(x_hi, hi[i, 0])
-        y_hi = max(y_hi, hi[i, 1])
+        disordered += (not lo[i, 0] <= hi[i, 0]) + (not lo[i, 1] <= hi[i, 1]) + (not lo[i, 2] <= hi[i, 2])
+        x_lo, y_lo, z_lo = min(x_lo, lo[i, 0]), min(y_lo, lo[i, 1]), min(z_lo, lo[i, 2])
+        x_hi, y_hi, z_hi = max(x_hi, hi[i, 0]), max(y_hi, hi[i, 1]), max(z_hi, hi[i, 2])
+    if disordered > 0 or not (math.isfinite(x_lo) and math.isfinite(y_lo) and math.isfinite(z_lo)
+                              and math.isfinite(x_hi) and math.isfinite(y_hi) and math.isfinite(z_hi)):
+        return False
     extent[0], extent[1], extent[2], extent[3] = x_lo, y_lo, x_hi, y_hi
     return True
 
