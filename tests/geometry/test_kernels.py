@@ -737,3 +737,16 @@ def test_point_segment_distance_xy_against_hand_cases_and_numpy():
     t = np.clip(np.einsum("ij,ij->i", point - a[:, :2], ab) / np.einsum("ij,ij->i", ab, ab), 0, 1)
     reference = np.hypot(*(point - (a[:, :2] + t[:, None] * ab)).T)
     np.testing.assert_array_equal(K.point_segment_distance_xy(point, rows, a, b, rows), reference)
+
+
+@pytest.mark.parametrize("name", ["cap_a", "cap_b", "cap_r"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_capsule_boxes_refuse_a_value_that_is_not_finite_and_name_its_array(name, bad):
+    rng = np.random.default_rng(13)
+    arrays = {"cap_a": rng.normal(size=(50, 3)), "cap_b": rng.normal(size=(50, 3)), "cap_r": np.full(50, 0.1)}
+    arrays[name].flat[37] = bad
+    empty = (np.zeros((0, 3)), np.zeros((0, 3)), np.zeros((0, 3, 3)), np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0))
+    with pytest.raises(ValueError, match=f"{name}: contains NaN"):
+        K.capsule_aabbs(*arrays.values(), 0.1)
+    with pytest.raises(ValueError, match=f"{name}: contains NaN"):
+        K.primitive_aabbs(*arrays.values(), *empty, 0.1)

@@ -602,11 +602,25 @@ def _pad_hi(x):
 
 @njit(cache=True, parallel=True)
 def _capsule_aabbs_into(a, b, r, margin, lo, hi):
+    """Fill ``lo, hi`` and return how many values of ``a``, ``b`` and ``r`` are not finite (the input
+    check in the same pass over the capsules; the boxes are void where it is not 0)."""
+    bad_a, bad_b, bad_r = 0, 0, 0
     for i in prange(a.shape[0]):
         e = r[i] + margin[i]
+        bad_r += not math.isfinite(r[i])
         for k in range(3):
+            bad_a += not math.isfinite(a[i, k])
+            bad_b += not math.isfinite(b[i, k])
             lo[i, k] = _pad_lo(min(a[i, k], b[i, k]) - e)
             hi[i, k] = _pad_hi(max(a[i, k], b[i, k]) + e)
+    return bad_a, bad_b, bad_r
+
+
+def _capsule_aabbs_checked(a, b, r, margin, lo, hi):
+    """:func:`_capsule_aabbs_into`, then ValueError naming the first array with a value that is not finite."""
+    for name, bad in zip(("cap_a", "cap_b", "cap_r"), _capsule_aabbs_into(a, b, r, margin, lo, hi)):
+        if bad:
+            raise ValueError(f"{name}: contains NaN or infinite values")
 
 
 @njit(cache=True, parallel=True)
@@ -648,14 +662,16 @@ def _aabbs(fill, *arrays):
 # --------------------------------------------------------------------------- #
 
 
-def _f64(x, shape, name):
+def _f64(x, shape, name, finite=True):
+    """``x`` as a C float64 array of ``shape`` (None: any length), or ValueError; with ``finite``, also
+    refused when a value is NaN or infinite (without: the caller checks that in its own pass)."""
     arr = np.ascontiguousarray(x, dtype=np.float64)
     if arr.ndim != len(shape):
         raise ValueError(f"{name}: expected {len(shape)} dimensions, got shape {arr.shape}")
     for got, want in zip(arr.shape, shape):
         if want is not None and got != want:
             raise ValueError(f"{name}: expected shape {shape}, got {arr.shape}")
-    if arr.size and _count_non_finite(arr.reshape(-1)) > 0:
+    if finite and arr.size and _count_non_finite(arr.reshape(-1)) > 0:
         raise ValueError(f"{name}: contains NaN or infinite values")
     return arr
 
@@ -718,10 +734,10 @@ def _margin(margin, n):
     return m
 
 
-def _capsules(a, b, r):
-    a = _f64(a, (None, 3), "cap_a")
+def _capsules(a, b, r, finite=True):
+    a = _f64(a, (None, 3), "cap_a", finite)
     n = a.shape[0]
-    return a, _f64(b, (n, 3), "cap_b"), _f64(r, (n,), "cap_r")
+    return a, _f64(b, (n, 3), "cap_b", finite), _f64(r, (n,), "cap_r", finite)
 
 
 def _boxes(c, h, axes):
@@ -760,8 +776,8 @@ def capsule_aabbs(cap_a, cap_b, cap_r, margin):
     lo, hi : (n, 3) float64, metres
         Box corners, rounded outwards by ``AABB_ROUNDING_PAD_RELATIVE``.
     """
-    a, b, r = _capsules(cap_a, cap_b, cap_r)
-    return _aabbs(_capsule_aabbs_into, a, b, r, _margin(margin, a.shape[0]))
+    a, b, r = _capsules(cap_a, cap_b, cap_r, finite=False)  # checked by the kernel
+    return _aabbs(_capsule_aabbs_checked, a, b, r, _margin(margin, a.shape[0]))
 
 
 def box_aabbs(box_c, box_h, box_axes, margin):
@@ -815,13 +831,13 @@ def primitive_aabbs(cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, 
     -------
     lo, hi : (n + m + k, 3) float64, metres
     """
-    a, b, r = _capsules(cap_a, cap_b, cap_r)
+    a, b, r = _capsules(cap_a, cap_b, cap_r, finite=False)  # checked by the kernel
     c, h, axes = _boxes(box_c, box_h, box_axes)
     xy, z, cr = _cylinders(cyl_xy, cyl_z, cyl_r)
     n, m, k = a.shape[0], c.shape[0], xy.shape[0]
     mg = _margin(margin, n + m + k)
     lo, hi = np.empty((n + m + k, 3)), np.empty((n + m + k, 3))
-    _capsule_aabbs_into(a, b, r, mg[:n], lo[:n], hi[:n])
+    _capsule_aabbs_checked(a, b, r, mg[:n], lo[:n], hi[:n])
     _box_aabbs_into(c, h, axes, mg[n: n + m], lo[n: n + m], hi[n: n + m])
     _cylinder_aabbs_into(xy, z, cr, mg[n + m:], lo[n + m:], hi[n + m:])
     return lo, hi
