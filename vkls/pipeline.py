@@ -166,7 +166,7 @@ def evaluate_rules(rules: list, scene: Scene, contacts: Contacts, norms: Norms) 
         return {rule.id: rule.evaluate(scene, contacts, norms) for rule in rules}
     from concurrent.futures import ThreadPoolExecutor
 
-    size = int(contacts.kinds.max(initial=0)) + 1 if len(contacts) else 1
+    size = contacts.kinds.max(initial=0) + 1 if len(contacts) else 1
     rows = np.bincount(contacts.kinds[:, 0] * size + contacts.kinds[:, 1], minlength=size * size).reshape(size, size)
 
     def judged_rows(rule) -> int:

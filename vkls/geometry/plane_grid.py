@@ -199,8 +199,8 @@ def _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, n_cells, max_entries, bounds, 
     lines, so the members of a cell already lie close together in memory (copying was slower)."""
     n_parts = len(bounds) - 1
     if each is None:
-        with _each_part(n_parts) as each:
-            return _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, n_cells, max_entries, bounds, each)
+        with _each_part(n_parts) as in_parts:
+            return _fill(lo, hi, inv_edge, cx0, cy0, nby, shift, n_cells, max_entries, bounds, in_parts)
     counts = np.zeros((n_parts, n_cells), dtype=np.int64)
     entries = list(each(lambda k: _count_cells(lo, hi, bounds[k], bounds[k + 1], inv_edge, cx0, cy0, nby, shift,
                                                counts[k], max_entries), range(n_parts)))
