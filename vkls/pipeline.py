@@ -157,7 +157,8 @@ def evaluate_rules(rules: list, scene: Scene, contacts: Contacts, norms: Norms) 
     nogil kernels, which release the GIL for most of their work (on a 1.3e6-segment city the five
     pairwise rules take 25 ms one after the other, 17-19 ms in two threads). The rules judging the
     most contact rows start first, so that the last one to finish is a short one. Every rule is a
-    pure function of its inputs: the hits are the same either way.
+    pure function of its inputs: the hits are the same either way. Rules that judge objects one by
+    one (no pairs) have no such measure and start first.
     """
     import numba
 
@@ -169,9 +170,9 @@ def evaluate_rules(rules: list, scene: Scene, contacts: Contacts, norms: Norms) 
     size = contacts.kinds.max(initial=0) + 1 if len(contacts) else 1
     rows = np.bincount(contacts.kinds[:, 0] * size + contacts.kinds[:, 1], minlength=size * size).reshape(size, size)
 
-    def judged_rows(rule) -> int:
+    def judged_rows(rule) -> float:
         judged = ~np.isnan(rule.reach(norms))[:size, :size]
-        return int(rows[judged].sum())
+        return float(rows[judged].sum()) if judged.any() else np.inf
 
     with ThreadPoolExecutor(threads) as pool:
         running = {rule.id: pool.submit(rule.evaluate, scene, contacts, norms)

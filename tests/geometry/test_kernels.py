@@ -682,9 +682,10 @@ def test_prefetch_row_is_only_a_hint():
 
     rng = np.random.default_rng(7)
     table, column = rng.normal(size=(500, 3)), rng.normal(size=500)
-    rows = rng.integers(0, 500, size=200)
-    assert sum_asking_ahead(rows, table, column) == pytest.approx(float((table[rows, 1] * column[rows]).sum()),
-                                                                  rel=1e-12)
+    for dtype in (np.int64, np.int32):  # any integer row
+        rows = np.random.default_rng(8).integers(0, 500, size=200).astype(dtype)
+        want = float((table[rows, 1] * column[rows]).sum())
+        assert sum_asking_ahead(rows, table, column) == pytest.approx(want, rel=1e-12)
 
 
 def _witness_parameters_numpy(primitives, witness, cap_a, cap_b, box_c, box_h, box_axes):

@@ -252,3 +252,41 @@ def test_contacts_are_sorted_also_where_one_primitive_has_many(parts):
     np.testing.assert_array_equal(got[0], pairs)
     np.testing.assert_array_equal(got[0], pairs_out[got[1].astype(np.int64)])
     np.testing.assert_array_equal(got[2], values_out[got[1].astype(np.int64), 1:4])
+
+
+@pytest.fixture
+def grid_in_two_parts(monkeypatch):
+    """Measure, count and fill the grid in two parts from 64 boxes on (a city's 65,536 is beyond the
+    test scenes), with two numba threads where the machine has them."""
+    from vkls.geometry import plane_grid
+
+    monkeypatch.setattr(plane_grid, "_PARALLEL_FILL_FROM", 64)
+    previous = numba.get_num_threads()
+    numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+    yield
+    numba.set_num_threads(previous)
+
+
+def two_places(rng, n=600):
+    """Boxes whose second half lies elsewhere: the extent of each part must count."""
+    lo = rng.uniform(0, 100, (n, 3))
+    lo[n // 2:, :2] += [300.0, -200.0]
+    return lo, lo + rng.uniform(0, 3, (n, 3))
+
+
+def test_the_grid_measured_in_two_parts_covers_both(grid_in_two_parts):
+    rng = np.random.default_rng(21)
+    lo, hi = two_places(rng)
+    group = rng.integers(0, 50, len(lo))
+    got = plane_pairs(lo, hi, group, numba.get_num_threads())
+    assert got is not None
+    np.testing.assert_array_equal(sorted_pairs(got), brute_overlaps(lo, hi, group))
+
+
+@pytest.mark.parametrize("row", [0, 299, 300, 599])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_box_not_finite_in_either_part_is_refused(grid_in_two_parts, row, bad):
+    lo, hi = two_places(np.random.default_rng(22))
+    hi[row, 1] = bad
+    with pytest.raises(ValueError, match="finite"):
+        plane_cells(lo, hi)

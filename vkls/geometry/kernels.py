@@ -116,13 +116,17 @@ def prefetch_row(typingctx, array, row):
     A scan that will read rows in an order the hardware cannot guess (the members of the next grid
     cells) calls this some rows ahead, so that their memory arrives while it works on the rows before.
     """
+    if not (isinstance(array, numba.types.Array) and array.layout == "C" and isinstance(row, numba.types.Integer)):
+        return None  # numba then reports that no signature matches
+
     def codegen(context, builder, signature, args):
         from llvmlite import ir
         from numba.core import cgutils
 
         array_type = signature.args[0]
         view = context.make_array(array_type)(context, builder, args[0])
-        first = [args[1]] + [ir.Constant(ir.IntType(64), 0)] * (array_type.ndim - 1)
+        first_index = context.cast(builder, args[1], signature.args[1], numba.types.intp)
+        first = [first_index] + [ir.Constant(first_index.type, 0)] * (array_type.ndim - 1)
         pointer = cgutils.get_item_pointer(context, builder, array_type, view, first, wraparound=False,
                                            boundscheck=False)
         byte_pointer = ir.PointerType(ir.IntType(8))
