@@ -196,10 +196,15 @@ def judged_objects(rule, scene) -> np.ndarray:
     return np.ones(len(scene.object_kind), dtype=bool)
 
 
+def judged_kinds(rule, norms) -> np.ndarray:
+    """(K, K) bool: the pairs of kind codes ``rule`` judges (where its reach is not NaN)."""
+    return ~np.isnan(rule.reach(norms))
+
+
 def judged_contacts(rule, contacts, norms):
-    """The contacts between two kinds that ``rule`` judges (where its reach is not NaN): a rule then
-    works on its own few rows, not on every pair the engine found for all rules."""
-    return contacts.of_kinds(~np.isnan(rule.reach(norms)))
+    """The contacts between two kinds that ``rule`` judges: a rule then works on its own few rows, not
+    on every pair the engine found for all rules."""
+    return contacts.of_kinds(judged_kinds(rule, norms))
 
 
 def might_violate(excess: np.ndarray, uncertainty: np.ndarray) -> np.ndarray:
@@ -251,8 +256,9 @@ def witness_chainage(scene, primitives: np.ndarray, witness: np.ndarray) -> np.n
     from vkls.geometry.kernels import witness_parameters
 
     chainage = np.take(scene.primitive_chainage, primitives, axis=0)
-    t = witness_parameters(np.ascontiguousarray(primitives, dtype=np.int64), np.ascontiguousarray(witness, dtype=np.float64),
-                           scene.cap_a, scene.cap_b, scene.box_c, scene.box_h, scene.box_axes)
+    t = witness_parameters(np.ascontiguousarray(primitives, dtype=np.int64),
+                           np.ascontiguousarray(witness, dtype=np.float64), scene.cap_a, scene.cap_b, scene.box_c,
+                           scene.box_h, scene.box_axes)
     return chainage[:, 0] + t * (chainage[:, 1] - chainage[:, 0])
 
 
