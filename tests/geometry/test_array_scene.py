@@ -11,3 +11,5 @@ def test_objects_with_role_match_the_role_column_on_a_city_and_on_a_street(small
         roles = object_column(scene, "role")
         for role in set(roles.tolist()) | {"no such role"}:
             np.testing.assert_array_equal(objects_with_role(scene, role), roles == role, err_msg=role)
+        several = ("main", "trunk", "trunk with root barrier", "no such role")
+        np.testing.assert_array_equal(objects_with_role(scene, *several), np.isin(roles, several))

@@ -219,14 +219,16 @@ def object_column(scene: Scene, name: str) -> np.ndarray:
     return values
 
 
-def objects_with_role(scene: Scene, role: str) -> np.ndarray:
-    """(objects,) bool: the objects whose ``role`` is ``role``; where the scene keeps columns, from its
-    role codes (comparing hundreds of thousands of strings costs milliseconds)."""
+def objects_with_role(scene: Scene, *roles: str) -> np.ndarray:
+    """(objects,) bool: the objects whose role is one of ``roles``; where the scene keeps columns, from
+    its role codes (comparing hundreds of thousands of strings costs milliseconds)."""
     codes = getattr(scene.objects, "role_codes", None)
     if codes is None:
-        return object_column(scene, "role") == role
-    found = np.flatnonzero(scene.objects.role_names == role)
-    return codes == found[0] if len(found) else np.zeros(len(codes), dtype=bool)
+        return np.isin(object_column(scene, "role"), roles)
+    found = np.flatnonzero(np.isin(scene.objects.role_names, roles))
+    if len(found) == 1:
+        return codes == found[0]
+    return np.isin(codes, found)
 
 
 def build_scene(street: Street, norms: Norms) -> Scene:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vkls.geometry.scene import KIND_CODE, NETWORK_CODES, TRUNK_ROLES
+from vkls.geometry.scene import KIND_CODE, NETWORK_CODES, TRUNK_ROLES, objects_with_role
 from vkls.model import RESERVATION_KIND, TREE_KIND
 from vkls.rules.base import NOT_APPLICABLE, Hits, kind_pair_reach, make_hits, might_violate, pair_hits
 from vkls.rules.section_geometry import rect_overlap, section_point
@@ -39,7 +39,7 @@ class ReservationRule:
         reserved = KIND_CODE[RESERVATION_KIND]
         res_i, res_j = contacts.kinds[:, 0] == reserved, contacts.kinds[:, 1] == reserved
         other = np.where(res_i, obj_j, obj_i)
-        counted = np.array([o.role in ("main", *TRUNK_ROLES) for o in scene.objects])
+        counted = objects_with_role(scene, "main", *TRUNK_ROLES)
         applies = (res_i ^ res_j) & counted[other]
         required = np.zeros(len(applies))
         regime = np.full(len(applies), NOT_APPLICABLE, dtype=np.int8)
