@@ -2234,8 +2234,8 @@ def witness_parameters(primitives, witness, cap_a, cap_b, box_c, box_h, box_axes
                 value = ((witness[u, 0] - a0) * d0 + (witness[u, 1] - a1) * d1 + (witness[u, 2] - a2) * d2) / length2
         elif k < n_capsules + n_boxes:
             k -= n_capsules
-            along = (witness[u, 0] - box_c[k, 0]) * box_axes[k, 0, 0] + (witness[u, 1] - box_c[k, 1]) * box_axes[k, 0, 1] \
-                + (witness[u, 2] - box_c[k, 2]) * box_axes[k, 0, 2]
+            along = (witness[u, 0] - box_c[k, 0]) * box_axes[k, 0, 0] \
+                + (witness[u, 1] - box_c[k, 1]) * box_axes[k, 0, 1] + (witness[u, 2] - box_c[k, 2]) * box_axes[k, 0, 2]
             value = 0.5 + along / (2 * box_h[k, 0])
         if value < 0.0:  # as np.clip, NaN stays NaN
             value = 0.0

@@ -89,6 +89,13 @@ def _cell_number(x, y, nby, shift):
 
 
 @njit(cache=True, inline="always")
+def _cell_at(c, cx0, cy0, nby, shift):
+    """``(cx, cy)``: the cell indices of cell ``c`` along x and y, as :func:`kernels._cell_of` gives them."""
+    x, y = _cell_position(c, nby, shift)
+    return x + cx0, y + cy0
+
+
+@njit(cache=True, inline="always")
 def _cell_position(c, nby, shift):
     """Inverse of :func:`_cell_number`: ``(x, y)`` of cell ``c``."""
     mask = (1 << shift) - 1
@@ -232,9 +239,7 @@ def _scan(chunks, first_cell, base, limit, out, start, members, lo, hi, group, i
             s, e = start[c], start[c + 1]
             if e - s < 2:
                 continue
-            cx, cy = _cell_position(c, nby, shift)
-            cx += cx0
-            cy += cy0
+            cx, cy = _cell_at(c, cx0, cy0, nby, shift)
             for a in range(s, e - 1):
                 i = members[a]
                 gi = group[i]
@@ -416,9 +421,7 @@ def _scan_chunk(first, last, w, limit, pairs_out, values_out, start, members, lo
         s, e = start[c], start[c + 1]
         if e - s < 2:
             continue
-        cx, cy = _cell_position(c, nby, shift)
-        cx += cx0
-        cy += cy0
+        cx, cy = _cell_at(c, cx0, cy0, nby, shift)
         runs = 0
         previous = -1
         for a in range(s, e):
