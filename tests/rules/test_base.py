@@ -62,6 +62,92 @@ def test_judged_contacts_are_taken_only_when_they_are_under_half():
     assert judged_contacts(by_rule["tree-distance"], contacts, norms) is not contacts  # trees: a few rows
 
 
+def test_contacts_taken_by_kind_keep_every_column_and_refuse_kinds_outside_the_table(small_city):
+    from vkls.pipeline import scene_contacts
+
+    scene, norms = small_city
+    contacts = scene_contacts(scene, norms, pairwise_rules(norms))
+    judged = np.zeros((contacts.kinds.max() + 1,) * 2, dtype=bool)
+    judged[contacts.kinds[0, 0], contacts.kinds[0, 1]] = True  # the kinds of the first row: a share of them
+    keep = judged[contacts.kinds[:, 0], contacts.kinds[:, 1]]
+    assert 0 < keep.sum() < len(keep) / 2
+    got = contacts.of_kinds(judged)
+    for field in fields(contacts):
+        np.testing.assert_array_equal(getattr(got, field.name), getattr(contacts, field.name)[keep], err_msg=field.name)
+    with pytest.raises(IndexError, match="kind codes outside"):
+        contacts.of_kinds(judged[:-1, :-1])
+
+
+def _pair_hits_numpy(rule, scene, contacts, mask, required, regime, entry, entries, uncertainty=None):
+    """The numpy the kernel ``pair_hit_columns`` replaced (``pair_hits`` before), as the reference."""
+    from vkls.rules.base import NOT_APPLICABLE, PARALLEL, STACKED, make_hits, witness_chainage
+    from vkls.geometry.tolerances import CONTACT_TOLERANCE
+
+    rows = np.flatnonzero(mask)
+    pairs = contacts.pairs[rows]
+    obj_i, obj_j = contacts.objects[rows, 0], contacts.objects[rows, 1]
+    swap = obj_i > obj_j
+    a, b = np.where(swap, obj_j, obj_i), np.where(swap, obj_i, obj_j)
+    wi, wj = contacts.witness_i[rows], contacts.witness_j[rows]
+    ci, cj = scene.primitive_chainage[pairs[:, 0]], scene.primitive_chainage[pairs[:, 1]]
+    start, end = np.maximum(ci[:, 0], cj[:, 0]), np.minimum(ci[:, 1], cj[:, 1])
+    capsule_i, capsule_j = pairs[:, 0] < scene.n_capsules, pairs[:, 1] < scene.n_capsules
+    longer_is_i = np.where(capsule_i & capsule_j, (ci[:, 1] - ci[:, 0]) >= (cj[:, 1] - cj[:, 0]), capsule_i)
+    if scene.chainage_along == "object":
+        longer_is_i = np.where(capsule_i & capsule_j, ~swap, capsule_i)
+    point = witness_chainage(scene, np.where(longer_is_i, pairs[:, 0], pairs[:, 1]),
+                             np.where(longer_is_i[:, None], wi, wj))
+    kept_regime = regime[rows]
+    along = ((kept_regime == PARALLEL) | (kept_regime == STACKED)) & (start <= end) & (scene.chainage_along == "route")
+    start, end = np.where(along, start, point), np.where(along, end, point)
+    radii = contacts.radius_i[rows] + contacts.radius_j[rows]
+    is_pair = kept_regime != NOT_APPLICABLE
+    dz = wj[:, 2] - wi[:, 2]
+    i_above_j = np.where(np.abs(dz) > CONTACT_TOLERANCE, np.where(dz < 0, 1, -1), 0)
+    return make_hits(rule, a, b, required[rows], contacts.distance[rows], required[rows] - contacts.distance[rows],
+                     start, end, (wi + wj) / 2, chainage=point, regime=kept_regime, entry=entry[rows],
+                     entries=entries, uncertainty=np.zeros(len(rows)) if uncertainty is None else uncertainty[rows],
+                     horizontal=np.where(is_pair, contacts.lateral_horizontal[rows] - radii, np.nan),
+                     vertical=np.where(is_pair, contacts.lateral_vertical[rows] - radii, np.nan),
+                     a_above_b=np.where(swap, -i_above_j, i_above_j))
+
+
+@pytest.mark.parametrize("where", ["street", "city"])
+def test_pair_hits_are_the_numpy_ones_to_the_bit(where, small_city):
+    """Route chainage (a street: hits side by side cover the overlap) and object chainage (a city),
+    every regime, random rows, limits and uncertainties, NaN limits."""
+    from vkls.pipeline import scene_contacts
+    from vkls.rules.base import pair_hits
+    from vkls.rules.clearance import classify
+
+    if where == "street":
+        result = check("samples/conflicts-demo.toml")
+        scene, norms, contacts = result.scene, load_norms(()), result.contacts
+    else:
+        scene, norms = small_city
+        contacts = scene_contacts(scene, norms, pairwise_rules(norms))
+    assert scene.chainage_along == ("route" if where == "street" else "object")
+    rng = np.random.default_rng(21)
+    regime = classify(scene, contacts, norms)
+    assert {0, 1, 3} <= set(np.unique(regime).tolist())  # side by side, crossing, no direction (a tree)
+    for _ in range(3):
+        mask = rng.random(len(contacts)) < 0.6
+        required = rng.uniform(-0.2, 1.5, len(contacts))
+        required[rng.random(len(contacts)) < 0.1] = np.nan
+        entry, uncertainty = rng.integers(0, 3, len(contacts)), rng.uniform(0, 0.3, len(contacts))
+        for given in (uncertainty, None):
+            got = pair_hits("r", scene, contacts, mask, required, regime, entry, ("a", "b", "c"), given)
+            want = _pair_hits_numpy("r", scene, contacts, mask, required, regime, entry, ("a", "b", "c"), given)
+            assert len(got) == mask.sum() > 100
+            for field in fields(got):
+                a, b = getattr(got, field.name), getattr(want, field.name)
+                if isinstance(a, np.ndarray):
+                    assert a.dtype == b.dtype, field.name
+                    np.testing.assert_array_equal(a, b, err_msg=field.name)
+                else:
+                    assert a == b, field.name
+
+
 def test_a_rule_reach_per_regime_never_exceeds_its_reach():
     norms = load_norms(())
     for rule in pairwise_rules(norms):

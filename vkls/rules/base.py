@@ -271,36 +271,19 @@ def pair_hits(rule, scene, contacts, mask, required, regime, entry, entries, unc
     capsule (for capsule-box and capsule-cylinder pairs) or on the capsule with the longer
     chainage range (the main, not the crossing connection).
     """
-    rows = np.flatnonzero(mask)  # taken once: every column below is gathered by index (np.take)
-    pairs = np.take(contacts.pairs, rows, axis=0)
-    obj_i, obj_j = np.take(contacts.objects[:, 0], rows), np.take(contacts.objects[:, 1], rows)
-    swap = obj_i > obj_j
-    a, b = np.where(swap, obj_j, obj_i), np.where(swap, obj_i, obj_j)
-    wi, wj = np.take(contacts.witness_i, rows, axis=0), np.take(contacts.witness_j, rows, axis=0)
-    chainage = scene.primitive_chainage
-    ci, cj = np.take(chainage, pairs[:, 0], axis=0), np.take(chainage, pairs[:, 1], axis=0)
-    start, end = np.maximum(ci[:, 0], cj[:, 0]), np.minimum(ci[:, 1], cj[:, 1])
-    # the witness on a capsule (the cable) places the hit, not the one on a box or root zone;
-    # between two capsules, the one with the longer chainage range (the main, not its crossing connection)
-    capsule_i, capsule_j = pairs[:, 0] < scene.n_capsules, pairs[:, 1] < scene.n_capsules
-    longer_is_i = np.where(capsule_i & capsule_j, (ci[:, 1] - ci[:, 0]) >= (cj[:, 1] - cj[:, 0]), capsule_i)
-    if scene.chainage_along == "object":  # each object has its own chainage: always measure along object a
-        longer_is_i = np.where(capsule_i & capsule_j, ~swap, capsule_i)
-    point = witness_chainage(scene, np.where(longer_is_i, pairs[:, 0], pairs[:, 1]),
-                             np.where(longer_is_i[:, None], wi, wj))
-    kept_regime = regime[rows]
-    along = ((kept_regime == PARALLEL) | (kept_regime == STACKED)) & (start <= end) & (scene.chainage_along == "route")
-    start, end = np.where(along, start, point), np.where(along, end, point)
-    horizontal_axis, vertical_axis = contacts.lateral_horizontal[rows], contacts.lateral_vertical[rows]
-    radii = contacts.radius_i[rows] + contacts.radius_j[rows]
-    is_pair = kept_regime != NOT_APPLICABLE
-    kept_required = required[rows]
-    actual = contacts.distance[rows]
-    dz = wj[:, 2] - wi[:, 2]  # j above i when positive
-    i_above_j = np.where(np.abs(dz) > CONTACT_TOLERANCE, np.where(dz < 0, 1, -1), 0)
-    a_above_b = np.where(swap, -i_above_j, i_above_j)
-    return make_hits(rule, a, b, kept_required, actual, kept_required - actual, start, end, (wi + wj) / 2,
-                     chainage=point, regime=kept_regime, entry=entry[rows], entries=entries,
-                     uncertainty=np.zeros(len(actual)) if uncertainty is None else uncertainty[rows],
-                     horizontal=np.where(is_pair, horizontal_axis - radii, np.nan),
-                     vertical=np.where(is_pair, vertical_axis - radii, np.nan), a_above_b=a_above_b)
+    from vkls.geometry.kernels import pair_hit_columns
+
+    rows = np.flatnonzero(mask)
+    (a, b, kept_required, actual, excess, start, end, point, witness, kept_regime, horizontal, vertical,
+     a_above_b) = pair_hit_columns(rows, contacts.pairs, contacts.objects, contacts.witness_i, contacts.witness_j,
+                                   contacts.distance, contacts.radius_i, contacts.radius_j,
+                                   contacts.lateral_horizontal, contacts.lateral_vertical,
+                                   np.ascontiguousarray(required, dtype=np.float64),
+                                   np.ascontiguousarray(regime, dtype=np.int8), scene.primitive_chainage,
+                                   scene.cap_a, scene.cap_b, scene.box_c, scene.box_h, scene.box_axes,
+                                   scene.chainage_along == "route", scene.chainage_along == "object",
+                                   CONTACT_TOLERANCE)
+    return make_hits(rule, a, b, kept_required, actual, excess, start, end, witness, chainage=point,
+                     regime=kept_regime, entry=np.take(entry, rows), entries=entries,
+                     uncertainty=np.zeros(len(rows)) if uncertainty is None else np.take(uncertainty, rows),
+                     horizontal=horizontal, vertical=vertical, a_above_b=a_above_b)
