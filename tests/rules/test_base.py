@@ -80,8 +80,14 @@ def test_contacts_taken_by_kind_keep_every_column_and_refuse_kinds_outside_the_t
 
 def _pair_hits_numpy(rule, scene, contacts, mask, required, regime, entry, entries, uncertainty=None):
     """The numpy the kernel ``pair_hit_columns`` replaced (``pair_hits`` before), as the reference."""
-    from vkls.rules.base import NOT_APPLICABLE, PARALLEL, STACKED, make_hits, witness_chainage
     from vkls.geometry.tolerances import CONTACT_TOLERANCE
+    from vkls.rules.base import (
+        NOT_APPLICABLE,
+        PARALLEL,
+        STACKED,
+        make_hits,
+        witness_chainage,
+    )
 
     rows = np.flatnonzero(mask)
     pairs = contacts.pairs[rows]
