@@ -192,7 +192,9 @@ def test_the_grid_filled_in_parts_is_the_grid_filled_at_once(parts):
     start, members, inv_edge, cx0, cy0, nby, shift = plane_cells(lo, hi)
     n_cells = len(start) - 1
     bounds = [k * len(lo) // parts for k in range(parts + 1)]
-    in_parts = plane_grid._fill(lo, hi, inv_edge, cx0, cy0, nby, shift, n_cells, len(members), bounds)
+    ranges = np.empty((len(lo), 4), dtype=np.int32)
+    assert plane_grid._cell_ranges(lo, hi, 0, len(lo), inv_edge, 3, -2, ranges, np.empty(4))  # any reference cell
+    in_parts = plane_grid._fill(ranges, cx0 - 3, cy0 + 2, nby, shift, n_cells, len(members), bounds)
     np.testing.assert_array_equal(in_parts[0], start)
     np.testing.assert_array_equal(in_parts[1], members)
     assert len(lo) < plane_grid._PARALLEL_FILL_FROM  # so plane_cells filled it in one part
