@@ -740,6 +740,27 @@ def test_point_segment_distance_xy_against_hand_cases_and_numpy():
     np.testing.assert_array_equal(K.point_segment_distance_xy(point, rows, a, b, rows), reference)
 
 
+@pytest.mark.parametrize("row", [3, 50, 55])  # a capsule's margin (checked by its kernel), a box's, a cylinder's
+@pytest.mark.parametrize("bad, message", [(np.nan, "margin: contains NaN"), (np.inf, "margin: contains NaN"),
+                                          (-0.1, "margin: must be >= 0")])
+def test_boxes_refuse_a_margin_not_finite_or_negative(row, bad, message):
+    rng = np.random.default_rng(14)
+    a = rng.normal(size=(50, 3))
+    primitives = (a, a + 1, np.full(50, 0.1), rng.normal(size=(5, 3)), np.full((5, 3), 0.5),
+                  np.repeat(np.eye(3)[None], 5, axis=0), rng.normal(size=(4, 2)), np.tile([-1.0, 0.0], (4, 1)),
+                  np.full(4, 1.0))
+    margin = np.full(59, 0.2)
+    margin[row] = bad
+    with pytest.raises(ValueError, match=message):
+        K.primitive_aabbs(*primitives, margin)
+    if row < 50:
+        with pytest.raises(ValueError, match=message):
+            K.capsule_aabbs(*primitives[:3], margin[:50])
+    margin[row] = 0.0
+    lo, hi = K.primitive_aabbs(*primitives, margin)
+    assert (lo < hi).all()
+
+
 @pytest.mark.parametrize("name", ["cap_a", "cap_b", "cap_r"])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_capsule_boxes_refuse_a_value_that_is_not_finite_and_name_its_array(name, bad):

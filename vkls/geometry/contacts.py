@@ -135,7 +135,7 @@ def find_contacts(scene, margin: np.ndarray, reach: np.ndarray, spread: np.ndarr
     if paired.shape != margin.shape:
         raise ValueError(f"paired: expected one flag per object ({len(margin)}), got shape {paired.shape}")
     owner = scene.primitive_object
-    lo, hi = kernels.primitive_aabbs(*arrays, margin[owner])
+    lo, hi = kernels.primitive_aabbs(*arrays, np.take(margin, owner))
     cells = None
     if len(lo) >= 2:
         from vkls.geometry.plane_grid import plane_cells, plane_contacts
@@ -155,7 +155,7 @@ def find_contacts(scene, margin: np.ndarray, reach: np.ndarray, spread: np.ndarr
                                       spread[owner], scene.cap_a, scene.cap_b, NEAR_SLACK, regime_reach,
                                       side_by_side_cos)
     pairs, distance, witness_i, witness_j, abs_cos, horizontal, vertical = found
-    objects, kinds, radius = kernels.pair_columns(pairs, owner, scene.object_kind, scene.cap_r)
+    objects, kinds, radius = kernels.pair_columns(pairs, owner, scene.object_kind, scene.cap_r, checked=False)
     if seconds is not None:
         seconds["broad"] = seconds.get("broad", 0.0) + broad - clock
         seconds["narrow"] = seconds.get("narrow", 0.0) + time.perf_counter() - broad

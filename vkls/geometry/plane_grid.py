@@ -665,7 +665,7 @@ def plane_cells(lo: np.ndarray, hi: np.ndarray):
     extents = np.empty((n_parts, 4))
     ranges = np.empty((n, 4), dtype=np.int32)
     with np.errstate(invalid="ignore", over="ignore"):  # a first box that is not finite is refused below
-        ref_x, ref_y = (int(math.floor(w)) if math.isfinite(w) else 0 for w in lo[0, :2] * inv_edge)
+        ref_x, ref_y = (math.floor(w) if math.isfinite(w) else 0 for w in lo[0, :2] * inv_edge)
     with _each_part(n_parts) as each:
         if not all(list(each(lambda k: _cell_ranges(lo, hi, bounds[k], bounds[k + 1], inv_edge, ref_x, ref_y, ranges,
                                                     extents[k]), range(n_parts)))):
