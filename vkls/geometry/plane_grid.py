@@ -191,6 +191,22 @@ def _place_cells(ranges, first, last, dx, dy, nby, shift, position, members):
                 position[c] += 1
 
 
+@njit(cache=True)
+def _cell_starts(counts):
+    """``start (cells + 1,)``: where each cell's entries begin (a running sum of ``counts (parts, cells)``
+    over the cells); ``counts[k]`` becomes where part k's entries begin in each cell, after the parts before."""
+    start = np.empty(counts.shape[1] + 1, dtype=np.int64)
+    position = 0
+    for c in range(counts.shape[1]):
+        start[c] = position
+        for k in range(counts.shape[0]):
+            count = counts[k, c]
+            counts[k, c] = position
+            position += count
+    start[counts.shape[1]] = position
+    return start
+
+
 @contextmanager
 def _each_part(n_parts: int):
     """``map`` over the parts: a thread each (the part kernels release the GIL), none for one part."""
@@ -220,13 +236,7 @@ def _fill(ranges, dx, dy, nby, shift, n_cells, max_entries, bounds, each=None):
                                                max_entries), range(n_parts)))
     if min(entries) < 0 or sum(entries) > max_entries:
         return None
-    start = np.zeros(n_cells + 1, dtype=np.int64)
-    np.cumsum(counts.sum(axis=0), out=start[1:])
-    first = start[:-1].copy()
-    for k in range(n_parts):  # counts[k] becomes where part k starts in each cell, after the parts before
-        count = counts[k].copy()
-        counts[k] = first
-        first += count
+    start = _cell_starts(counts)
     members = np.empty(sum(entries), dtype=np.int64)
     list(each(lambda k: _place_cells(ranges, bounds[k], bounds[k + 1], dx, dy, nby, shift, counts[k], members),
               range(n_parts)))

@@ -183,6 +183,11 @@ class Scene:
         return len(self.cyl_r)
 
     @cached_property
+    def exact_positions(self) -> bool:
+        """True when no object has a position uncertainty (a design): every spread is 0."""
+        return not (self.object_accuracy_xy.any() or self.object_accuracy_z.any())
+
+    @cached_property
     def primitive_object(self) -> np.ndarray:
         """(n + m + c,) int64: object of each primitive in the numbering [capsules | boxes | cylinders]
         (joined once; read-only)."""

@@ -225,7 +225,7 @@ def pair_uncertainty(scene, contacts, mask=None) -> np.ndarray:
     (p,) float64, metres, >= 0
     """
     rows = slice(None) if mask is None else mask
-    if not (scene.object_accuracy_xy.any() or scene.object_accuracy_z.any()):  # exact positions (a design)
+    if scene.exact_positions:  # a design
         return np.zeros(len(contacts.distance[rows]))
     oi, oj = contacts.objects[rows, 0], contacts.objects[rows, 1]
     u = scene.object_accuracy_xy[oi] + scene.object_accuracy_xy[oj]

@@ -124,16 +124,17 @@ class RootZoneRule:
         uncertainty = pair_uncertainty(scene, contacts)
         inside = applies & unprotected[zone] & might_violate(-contacts.distance, uncertainty)
         # How far inside: horizontal distance trunk centre -> cable edge against the zone radius.
-        pairs = contacts.pairs[inside]
+        rows = np.flatnonzero(inside)
+        pairs = np.take(contacts.pairs, rows, axis=0)
         first_is_capsule = pairs[:, 0] < scene.n_capsules
         capsule = np.where(first_is_capsule, pairs[:, 0], pairs[:, 1])
         cylinder = np.where(first_is_capsule, pairs[:, 1], pairs[:, 0]) - scene.n_capsules - scene.n_boxes
         radius = np.zeros(len(applies))
-        radius[inside] = scene.cyl_r[cylinder]
+        radius[rows] = np.take(scene.cyl_r, cylinder)
         from vkls.geometry.kernels import point_segment_distance_xy
 
         from_trunk = point_segment_distance_xy(scene.cyl_xy, cylinder, scene.cap_a, scene.cap_b, capsule) \
-            - scene.cap_r[capsule]
+            - np.take(scene.cap_r, capsule)
         entry = norms.get("trees.root_zone_margin")
         regime = np.full(len(applies), 3, dtype=np.int8)
         hits = pair_hits(self.id, scene, contacts, inside, radius, regime, np.zeros(len(applies), np.int64),
