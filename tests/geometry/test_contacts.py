@@ -200,8 +200,10 @@ def test_find_contacts_refuses_margins_spreads_and_reach_that_do_not_fit():
     objects = len(scene.objects)
     margin, spread, reach = np.full(objects, 0.5), np.zeros(objects), np.zeros((20, 20))
     assert len(find_contacts(scene, margin, reach, spread)) > 0
-    with pytest.raises(ValueError, match="margin"):
+    with pytest.raises(ValueError, match="margin: contains NaN"):
         find_contacts(scene, np.full(objects, np.nan), reach, spread)
+    with pytest.raises(ValueError, match="margin: must be >= 0"):
+        find_contacts(scene, np.where(np.arange(objects) == objects - 1, -0.1, 0.5), reach, spread)
     with pytest.raises(ValueError, match="spread"):
         find_contacts(scene, margin, reach, np.zeros(objects + 1))
     with pytest.raises(ValueError, match="kind codes"):
@@ -243,7 +245,7 @@ def test_find_contacts_gives_the_same_rows_with_the_plane_grid_and_without(small
                              rule_regime_reach(norms, rules), side_by_side_cos(norms), paired)
 
     grid = contacts()
-    monkeypatch.setattr(vkls.geometry.plane_grid, "plane_cells", lambda lo, hi: None)
+    monkeypatch.setattr(vkls.geometry.plane_grid, "primitive_cells", lambda primitives, owner, margin: None)
     candidates = contacts()
     assert len(grid) > 100 and paired[grid.objects].all()
     for field in fields(grid):

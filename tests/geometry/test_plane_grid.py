@@ -13,6 +13,7 @@ from vkls.geometry.plane_grid import (
     plane_cells,
     plane_contacts,
     plane_pairs,
+    primitive_cells,
 )
 
 
@@ -128,9 +129,9 @@ def test_plane_contacts_equal_candidate_pairs_then_geometry_bit_for_bit(seed):
     rng = np.random.default_rng(seed)
     primitives, owner, group, kind, margin, spread, reach = random_lines(rng)
     lo, hi = K.primitive_aabbs(*primitives, margin[owner])
-    cells = plane_cells(lo, hi)
+    cells = primitive_cells(primitives, owner, margin)
     assert cells is not None
-    got = plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, 1e-9, primitives,
+    got = plane_contacts(cells, owner, group, kind, margin, spread, reach, 1e-9, primitives,
                          numba.get_num_threads())
     pairs = K.candidate_pairs(lo, hi, group[owner])
     expected = K.near_contacts(pairs, *K.pair_geometry(pairs, *primitives), kind[owner], reach, spread[owner],
@@ -160,8 +161,8 @@ def test_plane_contacts_with_a_reach_per_regime_equal_the_reference_bit_for_bit(
     regime_reach, side_cos = random_regime_reach(rng, reach), np.cos(np.radians(30.0))
     paired = rng.random(len(kind)) < 0.9
     lo, hi = K.primitive_aabbs(*primitives, margin[owner])
-    cells = plane_cells(lo, hi)
-    got = plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, 1e-9, primitives,
+    cells = primitive_cells(primitives, owner, margin)
+    got = plane_contacts(cells, owner, group, kind, margin, spread, reach, 1e-9, primitives,
                          numba.get_num_threads(), regime_reach, side_cos, paired)
     pairs = K.candidate_pairs(lo, hi, group[owner])
     pairs = pairs[paired[owner[pairs[:, 0]]] & paired[owner[pairs[:, 1]]]]  # only pairs of paired objects
@@ -203,9 +204,8 @@ def test_the_grid_filled_in_parts_is_the_grid_filled_at_once(parts):
 def test_plane_contacts_are_the_same_with_one_thread_or_two():
     rng = np.random.default_rng(7)
     primitives, owner, group, kind, margin, spread, reach = random_lines(rng, n_lines=400)
-    lo, hi = K.primitive_aabbs(*primitives, margin[owner])
-    cells = plane_cells(lo, hi)
-    one, two = (plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, 1e-9, primitives, threads)
+    cells = primitive_cells(primitives, owner, margin)
+    one, two = (plane_contacts(cells, owner, group, kind, margin, spread, reach, 1e-9, primitives, threads)
                 for threads in (1, 2))
     for a, b in zip(one, two):
         np.testing.assert_array_equal(a, b)
@@ -226,12 +226,11 @@ def test_chunks_that_run_out_of_room_are_scanned_again(monkeypatch):
 
     rng = np.random.default_rng(11)
     primitives, owner, group, kind, margin, spread, reach = random_lines(rng, n_lines=300)
-    lo, hi = K.primitive_aabbs(*primitives, margin[owner])
-    cells = plane_cells(lo, hi)
-    roomy = plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, 1e-9, primitives, 2)
+    cells = primitive_cells(primitives, owner, margin)
+    roomy = plane_contacts(cells, owner, group, kind, margin, spread, reach, 1e-9, primitives, 2)
     monkeypatch.setattr(plane_grid, "_CONTACTS_PER_ENTRY_GUESS", 0.0)  # 64 rows per chunk at first
     assert len(roomy[0]) > 64 * plane_grid._CHUNKS_PER_THREAD * 2
-    tight = plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, 1e-9, primitives, 2)
+    tight = plane_contacts(cells, owner, group, kind, margin, spread, reach, 1e-9, primitives, 2)
     for a, b in zip(roomy, tight):
         np.testing.assert_array_equal(a, b)
 
@@ -292,3 +291,36 @@ def test_a_box_not_finite_in_either_part_is_refused(grid_in_two_parts, row, bad)
     hi[row, 1] = bad
     with pytest.raises(ValueError, match="finite"):
         plane_cells(lo, hi)
+
+
+@pytest.mark.parametrize("in_two_parts", [False, True])
+def test_primitive_cells_are_the_cells_of_the_primitive_boxes(in_two_parts, request):
+    """Cells taken from the segments (no capsule box stored) are those of the boxes primitive_aabbs makes."""
+    if in_two_parts:
+        request.getfixturevalue("grid_in_two_parts")
+    rng = np.random.default_rng(23)
+    primitives, owner, _, _, margin, _, _ = random_lines(rng, n_lines=300)
+    lo, hi = K.primitive_aabbs(*primitives, margin[owner])
+    got, expected = primitive_cells(primitives, owner, margin), plane_cells(lo, hi)
+    assert got is not None and len(got[1]) > len(lo)
+    for a, b in zip(got, expected):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name, row", [("cap_a", 0), ("cap_b", 5), ("cap_r", 7), ("cap_a", -1), ("box_c", 3),
+                                       ("cyl_xy", 2)])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_primitive_cells_refuse_a_value_that_is_not_finite_and_name_its_array(grid_in_two_parts, name, row, bad):
+    rng = np.random.default_rng(24)
+    primitives, owner, _, _, margin, _, _ = random_lines(rng, n_lines=300)
+    primitives = [np.array(x) for x in primitives]
+    index = ["cap_a", "cap_b", "cap_r", "box_c", "box_h", "box_axes", "cyl_xy", "cyl_z", "cyl_r"].index(name)
+    primitives[index].reshape(len(primitives[index]), -1)[row, 0] = bad
+    with pytest.raises(ValueError, match=f"{name}: contains NaN"):
+        primitive_cells(tuple(primitives), owner, margin)
+
+
+def test_primitive_cells_refuse_an_owner_per_primitive_that_does_not_fit():
+    primitives, owner, _, _, margin, _, _ = random_lines(np.random.default_rng(25), n_lines=30)
+    with pytest.raises(ValueError, match="owner: expected one object per primitive"):
+        primitive_cells(primitives, owner[:-1], margin)

@@ -135,17 +135,17 @@ def find_contacts(scene, margin: np.ndarray, reach: np.ndarray, spread: np.ndarr
     if paired.shape != margin.shape:
         raise ValueError(f"paired: expected one flag per object ({len(margin)}), got shape {paired.shape}")
     owner = scene.primitive_object
-    lo, hi = kernels.primitive_aabbs(*arrays, np.take(margin, owner))
     cells = None
-    if len(lo) >= 2:
-        from vkls.geometry.plane_grid import plane_cells, plane_contacts
+    if len(owner) >= 2:
+        from vkls.geometry.plane_grid import plane_contacts, primitive_cells
 
-        cells = plane_cells(lo, hi)
+        cells = primitive_cells(arrays, owner, margin)
     broad = time.perf_counter()
     if cells is not None:
-        found = plane_contacts(cells, lo, hi, owner, scene.object_group, scene.object_kind, margin, spread, reach,
-                               NEAR_SLACK, arrays, numba.get_num_threads(), regime_reach, side_by_side_cos, paired)
+        found = plane_contacts(cells, owner, scene.object_group, scene.object_kind, margin, spread, reach, NEAR_SLACK,
+                               arrays, numba.get_num_threads(), regime_reach, side_by_side_cos, paired)
     else:  # the plane grid does not suit: candidate pairs, then their geometry
+        lo, hi = kernels.primitive_aabbs(*arrays, np.take(margin, owner))
         pairs = kernels.candidate_pairs(lo, hi, scene.object_group[owner])
         if not paired.all():
             pairs = np.take(pairs, np.flatnonzero(paired[owner[pairs[:, 0]]] & paired[owner[pairs[:, 1]]]), axis=0)
@@ -176,6 +176,8 @@ def _checked(scene, margin, spread, reach):
             raise ValueError(f"{name}: expected one value per object ({objects}), got shape {values.shape}")
         if not np.isfinite(values).all():
             raise ValueError(f"{name}: contains NaN or infinite values")
+    if (margin < 0).any():
+        raise ValueError("margin: must be >= 0")
     if reach.ndim != 2 or reach.shape[0] != reach.shape[1]:
         raise ValueError(f"reach: expected a square (K, K) array, got shape {reach.shape}")
     if objects and (scene.object_kind.min() < 0 or scene.object_kind.max() >= len(reach)):

@@ -604,6 +604,13 @@ def _pad_hi(x):
     return x + AABB_ROUNDING_PAD_RELATIVE * max(1.0, abs(x))
 
 
+@njit(cache=True, inline="always")
+def _capsule_bounds(x, y, grow):
+    """Lower and upper bound of a capsule's box along one axis: its end points' ``x``, ``y`` and
+    ``grow`` = radius + margin, rounded outwards (every capsule box is made by this)."""
+    return _pad_lo(min(x, y) - grow), _pad_hi(max(x, y) + grow)
+
+
 @njit(cache=True, parallel=True)
 def _capsule_aabbs_into(a, b, r, margin, lo, hi):
     """Fill ``lo, hi`` and return how many values of ``a``, ``b`` and ``r`` are not finite, and how many
@@ -618,8 +625,7 @@ def _capsule_aabbs_into(a, b, r, margin, lo, hi):
         for k in range(3):
             bad_a += not math.isfinite(a[i, k])
             bad_b += not math.isfinite(b[i, k])
-            lo[i, k] = _pad_lo(min(a[i, k], b[i, k]) - e)
-            hi[i, k] = _pad_hi(max(a[i, k], b[i, k]) + e)
+            lo[i, k], hi[i, k] = _capsule_bounds(a[i, k], b[i, k], e)
     return bad_a, bad_b, bad_r, bad_margin, negative_margin
 
 

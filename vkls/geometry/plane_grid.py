@@ -41,6 +41,7 @@ from numba import njit, prange
 from vkls.geometry.kernels import (
     _axes_abs_cos,
     _capsule_capsule,
+    _capsule_bounds,
     _cell_of,
     _geometry_at,
     _lateral,
@@ -145,6 +146,43 @@ def _cell_ranges(lo, hi, first, last, inv_edge, ref_x, ref_y, ranges, extent):
         return False
     extent[0], extent[1], extent[2], extent[3] = x_lo, y_lo, x_hi, y_hi
     return True
+
+
+@njit(cache=True, parallel=True)
+def _capsule_cell_ranges(cap_a, cap_b, cap_r, owner, margin, inv_edge, ref_x, ref_y, ranges):
+    """:func:`_cell_ranges` for the capsules, their boxes made from their segments, radii and their objects'
+    ``margin`` as :func:`vkls.geometry.kernels.capsule_aabbs` makes them (no box is stored: the scan makes
+    them again from the segments it reads anyway).
+
+    Returns
+    -------
+    bad_a, bad_b, bad_r : int
+        How many values of ``cap_a``, ``cap_b``, ``cap_r`` are not finite.
+    disordered : int
+        How many bounds have ``lo > hi``.
+    x_lo, y_lo, x_hi, y_hi : float
+        The x-y extent of the boxes.
+    """
+    bad_a, bad_b, bad_r, disordered = 0, 0, 0, 0
+    x_lo, y_lo, x_hi, y_hi = np.inf, np.inf, -np.inf, -np.inf
+    for i in prange(cap_a.shape[0]):
+        grow = cap_r[i] + margin[owner[i]]
+        bad_r += not math.isfinite(cap_r[i])
+        bad_a += (not math.isfinite(cap_a[i, 0])) + (not math.isfinite(cap_a[i, 1])) + (not math.isfinite(cap_a[i, 2]))
+        bad_b += (not math.isfinite(cap_b[i, 0])) + (not math.isfinite(cap_b[i, 1])) + (not math.isfinite(cap_b[i, 2]))
+        lx, hx = _capsule_bounds(cap_a[i, 0], cap_b[i, 0], grow)
+        ly, hy = _capsule_bounds(cap_a[i, 1], cap_b[i, 1], grow)
+        lz, hz = _capsule_bounds(cap_a[i, 2], cap_b[i, 2], grow)
+        disordered += (not lx <= hx) + (not ly <= hy) + (not lz <= hz)
+        x_lo = min(x_lo, lx)
+        y_lo = min(y_lo, ly)
+        x_hi = max(x_hi, hx)
+        y_hi = max(y_hi, hy)
+        ranges[i, 0] = _cell_of(lx, inv_edge) - ref_x
+        ranges[i, 1] = _cell_of(hx, inv_edge) - ref_x
+        ranges[i, 2] = _cell_of(ly, inv_edge) - ref_y
+        ranges[i, 3] = _cell_of(hy, inv_edge) - ref_y
+    return bad_a, bad_b, bad_r, disordered, x_lo, y_lo, x_hi, y_hi
 
 
 @njit(cache=True)
@@ -390,8 +428,8 @@ _CONTACTS_PER_ENTRY_GUESS = 0.5
 
 
 @njit(cache=True, parallel=True)
-def _contact_scan(chunks, first_cell, base, limit, pairs_out, values_out, start, members, lo, hi, owner, group,
-                  kind, margin, spread, reach, regime_reach, side_cos, paired, slack, cap_a, cap_b, cap_r, box_c,
+def _contact_scan(chunks, first_cell, base, limit, pairs_out, values_out, start, members, other_lo, other_hi, owner,
+                  group, kind, margin, spread, reach, regime_reach, side_cos, paired, slack, cap_a, cap_b, cap_r, box_c,
                   box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, widest):
     """Write the contacts of the cell chunks ``chunks`` (as :func:`_scan` writes pairs); returns each
     chunk's true contact count.
@@ -404,13 +442,16 @@ def _contact_scan(chunks, first_cell, base, limit, pairs_out, values_out, start,
     capsules are kept only within the limit of their regime (``regime_reach``).
 
     A cell's boxes and segments are first copied side by side (the members of a cell lie in
-    several places of the scene's arrays; the pairs then read them from the copy).
+    several places of the scene's arrays; the pairs then read them from the copy). A capsule's box
+    is made from its segment, radius and margin (as :func:`primitive_cells` made it); ``other_lo``,
+    ``other_hi`` hold the boxes of the other primitives (boxes, cylinders: row ``i - n_capsules``).
     """
     used = np.zeros(chunks.shape[0], dtype=np.int64)
     for u in prange(chunks.shape[0]):  # the work of a chunk is its own function: parallel loops with
         k = chunks[u]                  # large bodies are slow to compile
         used[u] = _scan_chunk(first_cell[k], first_cell[k + 1], base[k], limit[k], pairs_out, values_out, start,
-                              members, lo, hi, owner, group, kind, margin, spread, reach, regime_reach, side_cos,
+                              members, other_lo, other_hi, owner, group, kind, margin, spread, reach, regime_reach,
+                              side_cos,
                               paired, slack, cap_a, cap_b,
                               cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift,
                               widest) - base[k]
@@ -418,7 +459,8 @@ def _contact_scan(chunks, first_cell, base, limit, pairs_out, values_out, start,
 
 
 @njit(cache=True)
-def _scan_chunk(first, last, w, limit, pairs_out, values_out, start, members, lo, hi, owner, group, kind, margin,
+def _scan_chunk(first, last, w, limit, pairs_out, values_out, start, members, other_lo, other_hi, owner, group, kind,
+                margin,
                 spread, reach, regime_reach, side_cos, paired, slack, cap_a, cap_b, cap_r, box_c, box_h, box_axes,
                 cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, widest):
     """The contacts of cells ``[first, last)`` written from row ``w`` up to row ``limit``; returns the row
@@ -446,20 +488,22 @@ def _scan_chunk(first, last, w, limit, pairs_out, values_out, start, members, lo
             p = a - s
             if a + _PREFETCH_AHEAD < members.shape[0]:  # the members lie all over the arrays: ask ahead
                 ahead = members[a + _PREFETCH_AHEAD]
-                prefetch_row(lo, ahead)
-                prefetch_row(hi, ahead)
                 prefetch_row(owner, ahead)
                 if ahead < n_capsules:
                     prefetch_row(cap_a, ahead)
                     prefetch_row(cap_b, ahead)
-            for q in range(3):
-                box[p, q] = lo[i, q]
-                box[p, 3 + q] = hi[i, q]
+                    prefetch_row(cap_r, ahead)
             if i < n_capsules:
+                grow = cap_r[i] + margin[owner[i]]
                 for q in range(3):
                     segment[p, q] = cap_a[i, q]
                     segment[p, 3 + q] = cap_b[i, q]
+                    box[p, q], box[p, 3 + q] = _capsule_bounds(cap_a[i, q], cap_b[i, q], grow)
                 segment[p, 6] = cap_r[i]
+            else:
+                for q in range(3):
+                    box[p, q] = other_lo[i - n_capsules, q]
+                    box[p, 3 + q] = other_hi[i - n_capsules, q]
             if owner[i] != previous:
                 previous = owner[i]
                 run_first[runs] = a
@@ -560,16 +604,17 @@ def _scan_chunk(first, last, w, limit, pairs_out, values_out, start, members, lo
     return w
 
 
-def _contacts(start, members, lo, hi, owner, group, kind, margin, spread, reach, regime_reach, side_cos, paired, slack,
-              cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift,
-              n_threads):
+def _contacts(start, members, other_lo, other_hi, owner, group, kind, margin, spread, reach, regime_reach, side_cos,
+              paired, slack, cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby,
+              shift, n_threads):
     """Scan the cells in chunks, then sort the contacts (see :func:`plane_contacts`)."""
     widest = max(1, int(np.diff(start).max(initial=0)))
     (pairs_out, values_out), rows = _scan_chunks(
         _contact_scan, [(2, np.int64), (_CONTACT_COLUMNS, np.float64)], start, n_threads, _CONTACTS_PER_ENTRY_GUESS,
-        start, members, lo, hi, owner, group, kind, margin, spread, reach, regime_reach, side_cos, paired, slack, cap_a,
-        cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift, widest)
-    return _sorted_contacts(rows, pairs_out, values_out, lo.shape[0], min(n_threads, _SORT_PARTS_MAX))
+        start, members, other_lo, other_hi, owner, group, kind, margin, spread, reach, regime_reach, side_cos, paired,
+        slack, cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r, inv_edge, cx0, cy0, nby, shift,
+        widest)
+    return _sorted_contacts(rows, pairs_out, values_out, owner.shape[0], min(n_threads, _SORT_PARTS_MAX))
 
 
 @njit(cache=True)
@@ -659,7 +704,7 @@ def plane_cells(lo: np.ndarray, hi: np.ndarray):
 
     Returns
     -------
-    tuple ``(start, members, inv_edge, cx0, cy0, nby, shift)`` for :func:`plane_contacts`, or None.
+    tuple ``(start, members, inv_edge, cx0, cy0, nby, shift)`` for :func:`plane_pairs`, or None.
 
     Raises
     ------
@@ -670,35 +715,121 @@ def plane_cells(lo: np.ndarray, hi: np.ndarray):
     if n == 0:
         return None
     inv_edge = 1.0 / _edge(lo, hi)
-    n_parts = min(2 if n >= _PARALLEL_FILL_FROM else 1, numba.get_num_threads())
-    bounds = [k * n // n_parts for k in range(n_parts + 1)]
-    extents = np.empty((n_parts, 4))
+    ref_x, ref_y = _reference_cell(lo[0], inv_edge)
     ranges = np.empty((n, 4), dtype=np.int32)
-    with np.errstate(invalid="ignore", over="ignore"):  # a first box that is not finite is refused below
-        ref_x, ref_y = (math.floor(w) if math.isfinite(w) else 0 for w in lo[0, :2] * inv_edge)
-    with _each_part(n_parts) as each:
+    bounds = _parts(n)
+    extents = np.empty((len(bounds) - 1, 4))
+    with _each_part(len(bounds) - 1) as each:
         if not all(list(each(lambda k: _cell_ranges(lo, hi, bounds[k], bounds[k + 1], inv_edge, ref_x, ref_y, ranges,
-                                                    extents[k]), range(n_parts)))):
+                                                    extents[k]), range(len(bounds) - 1)))):
             raise ValueError("plane grid: lo and hi must be finite with lo <= hi")
-        cx0, cy0, nx, ny = _grid_size(extents, inv_edge, CELLS_PER_BOX * n + 65536)
-        if nx == 0 or max(nx, ny) >= 1 << 31:  # the ranges from the reference cell fit in int32 within the grid
-            return None
-        shift = _block_shift(nx, ny)
-        nbx, nby = (nx + (1 << shift) - 1) >> shift, (ny + (1 << shift) - 1) >> shift
-        filled = _fill(ranges, cx0 - ref_x, cy0 - ref_y, nby, shift, (nbx * nby) << (2 * shift),
-                       ENTRIES_PER_BOX * n + 1024, bounds, each)
+        return _grid(ranges, extents, inv_edge, ref_x, ref_y, bounds, each)
+
+
+def primitive_cells(primitives: tuple, owner: np.ndarray, margin: np.ndarray):
+    """The primitives' boxes, enlarged by their objects' margins, entered in a plane grid; ``None`` when the
+    grid does not suit. No box of a capsule is stored: the cells are taken from its segment, radius and
+    margin, and :func:`plane_contacts` makes the box again from the segment it reads anyway.
+
+    Parameters
+    ----------
+    primitives : tuple
+        ``(cap_a, cap_b, cap_r, box_c, box_h, box_axes, cyl_xy, cyl_z, cyl_r)``, C float64 arrays.
+    owner : (N,) int64
+        Per primitive [capsules | boxes | cylinders]: its object.
+    margin : (objects,) float64, metres, finite, >= 0
+        What the boxes of each object's primitives are enlarged by.
+
+    Returns
+    -------
+    tuple ``(start, members, inv_edge, cx0, cy0, nby, shift)`` for :func:`plane_contacts`, or None.
+
+    Raises
+    ------
+    ValueError
+        A primitive array with a value that is not finite (named as
+        :func:`vkls.geometry.kernels.primitive_aabbs` names it), or a box with ``lo > hi``.
+    """
+    from vkls.geometry import kernels
+
+    cap_a, cap_b, cap_r = kernels._capsules(*primitives[:3], finite=False)  # C arrays of one length; finite below
+    n_capsules, n = cap_r.shape[0], owner.shape[0]
+    expected = n_capsules + len(primitives[3]) + len(primitives[6])
+    if n != expected:
+        raise ValueError(f"owner: expected one object per primitive ({expected}), got {n}")
+    if n == 0:
+        return None
+    other_lo, other_hi = _other_boxes(primitives, owner, margin)
+    sample = np.arange(min(n, _SAMPLE)) * n // min(n, _SAMPLE)  # the rows _edge would sample of all boxes
+    capsules = sample[sample < n_capsules]
+    lo, hi = kernels.capsule_aabbs(cap_a[capsules], cap_b[capsules], cap_r[capsules],
+                                   np.take(margin, np.take(owner, capsules)))
+    others = sample[sample >= n_capsules] - n_capsules
+    lo, hi = np.concatenate([lo, other_lo[others]]), np.concatenate([hi, other_hi[others]])
+    inv_edge = 1.0 / _edge(lo, hi)
+    ref_x, ref_y = _reference_cell(lo[0], inv_edge)  # the first primitive's box
+    ranges = np.empty((n, 4), dtype=np.int32)
+    extents = np.empty((2, 4))  # the capsules' and the other primitives'
+    extents[:, :2], extents[:, 2:] = np.inf, -np.inf  # (none: an empty extent)
+    *bad, disordered, x_lo, y_lo, x_hi, y_hi = _capsule_cell_ranges(cap_a, cap_b, cap_r, owner, margin, inv_edge,
+                                                                     ref_x, ref_y, ranges)
+    for name, count in zip(("cap_a", "cap_b", "cap_r"), bad):
+        if count:
+            raise ValueError(f"{name}: contains NaN or infinite values")
+    if n_capsules:
+        extents[0] = x_lo, y_lo, x_hi, y_hi
+    if disordered or (n > n_capsules and not _cell_ranges(other_lo, other_hi, 0, n - n_capsules, inv_edge, ref_x,
+                                                          ref_y, ranges[n_capsules:], extents[1])):
+        raise ValueError("plane grid: lo and hi must be finite with lo <= hi")
+    bounds = _parts(n)
+    with _each_part(len(bounds) - 1) as each:
+        return _grid(ranges, extents, inv_edge, ref_x, ref_y, bounds, each)
+
+
+def _other_boxes(primitives: tuple, owner: np.ndarray, margin: np.ndarray):
+    """``lo, hi`` (boxes + cylinders, 3) of the primitives that are not capsules, enlarged by their margins."""
+    from vkls.geometry import kernels
+
+    n_capsules = primitives[2].shape[0]
+    empty = (np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0))
+    return kernels.primitive_aabbs(*empty, *primitives[3:], np.take(margin, owner[n_capsules:]))
+
+
+def _parts(n: int) -> list:
+    """Bounds of the parts that ``n`` boxes are measured, counted and filled in (two from 65,536 boxes on)."""
+    n_parts = min(2 if n >= _PARALLEL_FILL_FROM else 1, numba.get_num_threads())
+    return [k * n // n_parts for k in range(n_parts + 1)]
+
+
+def _reference_cell(lo: np.ndarray, inv_edge: float) -> tuple:
+    """The cell of the corner ``lo`` (3,): the cell ranges count from it (0 for a bound not finite, which
+    the ranges' pass refuses)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return tuple(math.floor(w) if math.isfinite(w) else 0 for w in lo[:2] * inv_edge)
+
+
+def _grid(ranges, extents, inv_edge, ref_x, ref_y, bounds, each):
+    """``(start, members, inv_edge, cx0, cy0, nby, shift)`` of the grid over ``extents`` (parts, 4) filled with
+    the cell ``ranges`` of the boxes (from the reference cell), or None when it would be too large."""
+    cx0, cy0, nx, ny = _grid_size(extents, inv_edge, CELLS_PER_BOX * ranges.shape[0] + 65536)
+    if nx == 0 or max(nx, ny) >= 1 << 31:  # the ranges from the reference cell fit in int32 within the grid
+        return None
+    shift = _block_shift(nx, ny)
+    nbx, nby = (nx + (1 << shift) - 1) >> shift, (ny + (1 << shift) - 1) >> shift
+    filled = _fill(ranges, cx0 - ref_x, cy0 - ref_y, nby, shift, (nbx * nby) << (2 * shift),
+                   ENTRIES_PER_BOX * ranges.shape[0] + 1024, bounds, each)
     if filled is None:
         return None
     start, members = filled
     return start, members, inv_edge, cx0, cy0, nby, shift
 
 
-def plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, slack, primitives, n_threads,
+def plane_contacts(cells, owner, group, kind, margin, spread, reach, slack, primitives, n_threads,
                    regime_reach=None, side_by_side_cos=None, paired=None):
     """Every pair of primitives within its limit distance, found in one pass over the cells of a plane grid.
 
-    The same rows, bit for bit, as :func:`vkls.geometry.kernels.candidate_pairs` on the boxes,
-    then :func:`~vkls.geometry.kernels.pair_geometry` and
+    The same rows, bit for bit, as :func:`vkls.geometry.kernels.candidate_pairs` on the boxes
+    (:func:`vkls.geometry.kernels.primitive_aabbs` with each primitive's object's ``margin``), then :func:`~vkls.geometry.kernels.pair_geometry` and
     :func:`~vkls.geometry.kernels.near_contacts` (with the same ``regime_reach``); but no
     candidate pair is stored, pairs of kinds no rule judges are never measured, and a pair is
     measured only when its boxes overlap within the pair's own limit (not the sum of both margins).
@@ -706,16 +837,14 @@ def plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, sla
     Parameters
     ----------
     cells : tuple
-        From :func:`plane_cells` on ``lo, hi``.
-    lo, hi : (N, 3) float64, metres, C-contiguous
-        Primitive boxes enlarged by ``margin``, finite, ``lo <= hi``.
+        From :func:`primitive_cells` on the same ``primitives``, ``owner`` and ``margin``.
     owner : (N,) int64
         Per primitive: its object (the segments of one line are consecutive).
     group, kind : (objects,) int64
         Per object: its group (pairs within a group are skipped) and its kind code (a row and
         column of ``reach``).
     margin : (objects,) float64, metres
-        What the boxes of each object's primitives were enlarged by, with
+        What the boxes of each object's primitives are enlarged by, with
         ``margin_a + margin_b >= reach + spread_a + spread_b``.
     spread : (objects,) float64, metres
         Per object: its position uncertainty.
@@ -745,5 +874,7 @@ def plane_contacts(cells, lo, hi, owner, group, kind, margin, spread, reach, sla
         regime_reach, side_by_side_cos = np.repeat(reach[None], 3, axis=0), 1.0
     regime_reach, side_by_side_cos = regime_limits(regime_reach, len(reach), side_by_side_cos)
     paired = np.ones(len(kind), dtype=np.bool_) if paired is None else np.ascontiguousarray(paired, dtype=np.bool_)
-    return _contacts(start, members, lo, hi, owner, group, kind, margin, spread, reach, regime_reach, side_by_side_cos,
-                     paired, float(slack), *primitives, inv_edge, cx0, cy0, nby, shift, n_threads)
+    primitives = tuple(np.ascontiguousarray(x, dtype=np.float64) for x in primitives)
+    other_lo, other_hi = _other_boxes(primitives, owner, margin)
+    return _contacts(start, members, other_lo, other_hi, owner, group, kind, margin, spread, reach, regime_reach,
+                     side_by_side_cos, paired, float(slack), *primitives, inv_edge, cx0, cy0, nby, shift, n_threads)
