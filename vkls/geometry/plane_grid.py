@@ -618,24 +618,21 @@ def _contacts(start, members, other_lo, other_hi, owner, group, kind, margin, sp
 
 
 @njit(cache=True)
-def _sort_bucket(order, first, last, pairs_out, n):
-    """Sort ``order[first:last]`` (rows of ``pairs_out``) on ``(i, j)``: an insertion sort for the few
-    rows of a bucket, a full sort on ``i * n + j`` where one primitive has many contacts."""
+def _sort_bucket(order, keys, first, last):
+    """Sort ``order[first:last]`` on ``keys[first:last]`` (both in place): an insertion sort for the few
+    rows of a bucket, a full sort where one primitive has many contacts."""
     if last - first > 32:
-        keys = np.empty(last - first, dtype=np.int64)
-        for u in range(first, last):
-            keys[u - first] = pairs_out[order[u], 0] * n + pairs_out[order[u], 1]
-        order[first:last] = order[first:last][np.argsort(keys)]
+        by_key = np.argsort(keys[first:last])
+        order[first:last] = order[first:last][by_key]
+        keys[first:last] = keys[first:last][by_key]
         return
     for u in range(first + 1, last):
-        row = order[u]
-        i, j = pairs_out[row, 0], pairs_out[row, 1]
+        row, key = order[u], keys[u]
         t = u - 1
-        while t >= first and (pairs_out[order[t], 0] > i
-                              or (pairs_out[order[t], 0] == i and pairs_out[order[t], 1] > j)):
-            order[t + 1] = order[t]
+        while t >= first and keys[t] > key:
+            order[t + 1], keys[t + 1] = order[t], keys[t]
             t -= 1
-        order[t + 1] = row
+        order[t + 1], keys[t + 1] = row, key
 
 
 #: The contacts are sorted by buckets of 2**_BUCKET_SHIFT first primitives, then within each bucket;
@@ -668,13 +665,17 @@ def _sorted_contacts(rows, pairs_out, values_out, n, n_parts):
             running += count
     start[n_buckets] = running
     order = np.empty(m, dtype=np.int64)
+    keys = np.empty(m, dtype=np.int64)  # i * n + j: the buckets are sorted on these, side by side with order
     for part in prange(n_parts):
         for u in range(part * m // n_parts, (part + 1) * m // n_parts):
-            b = pairs_out[rows[u], 0] >> _BUCKET_SHIFT
-            order[counts[part, b]] = rows[u]
+            row = rows[u]
+            b = pairs_out[row, 0] >> _BUCKET_SHIFT
+            order[counts[part, b]] = row
+            keys[counts[part, b]] = pairs_out[row, 0] * n + pairs_out[row, 1]
             counts[part, b] += 1
     for b in prange(n_buckets):
-        _sort_bucket(order, start[b], start[b + 1], pairs_out, n)
+        if start[b + 1] - start[b] > 1:
+            _sort_bucket(order, keys, start[b], start[b + 1])
     pairs = np.empty((m, 2), dtype=np.int64)
     distance = np.empty(m, dtype=np.float64)
     witness_i = np.empty((m, 3), dtype=np.float64)
