@@ -85,21 +85,3 @@ def test_rules_in_two_threads_give_each_rule_its_hits_as_one_after_the_other(sma
                 np.testing.assert_array_equal(got, want, err_msg=f"{rule.id}.{column.name}")
             else:
                 assert got == want, f"{rule.id}.{column.name}"
-
-
-def _answer_from_the_rule_threads():
-    from vkls.pipeline import rule_threads
-
-    return rule_threads().submit(lambda: 2 + 2).result(timeout=30)
-
-
-def test_the_rule_threads_are_kept_and_made_again_in_a_forked_child():
-    """A child forked from a process that ran rules must not wait on its parent's threads."""
-    import multiprocessing
-
-    from vkls.pipeline import rule_threads
-
-    pool = rule_threads()
-    assert rule_threads() is pool and pool.submit(lambda: 1 + 1).result() == 2
-    with multiprocessing.get_context("fork").Pool(1) as child:
-        assert child.apply(_answer_from_the_rule_threads) == 4

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field, replace
 
@@ -17,6 +16,7 @@ from vkls.io.street_toml import read_street
 from vkls.model import Street
 from vkls.rules import default_rules, select_rules
 from vkls.rules.loader import Norms, load_norms
+from vkls.threads import worker_threads
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ def scene_contacts(scene: Scene, norms: Norms, rules: list, seconds: dict | None
 def evaluate_rules(rules: list, scene: Scene, contacts: Contacts, norms: Norms) -> dict:
     """Each rule's hits on the contacts, ``{rule.id: Hits}`` in the order of ``rules``.
 
-    Where numba may use two threads or more, the rules run in two threads (:func:`rule_threads`):
+    Where numba may use two threads or more, the rules run in two threads (kept: :mod:`vkls.threads`):
     they are numpy and nogil kernels, which release the GIL for most of their work (on a
     1.3e6-segment city the five pairwise rules take 17 ms one after the other, 10 ms in two
     threads). The rules judging the most contact rows start first, so that the last one to finish
@@ -185,31 +185,10 @@ def evaluate_rules(rules: list, scene: Scene, contacts: Contacts, norms: Norms) 
         judged = judged_kinds(rule, norms)[:size, :size]
         return float(rows[judged].sum()) if judged.any() else np.inf
 
-    pool = rule_threads()
+    pool = worker_threads("rules")
     running = {rule.id: pool.submit(rule.evaluate, scene, contacts, norms)
                for rule in sorted(rules, key=judged_rows, reverse=True)}
     return {rule.id: running[rule.id].result() for rule in rules}
-
-
-_RULE_THREADS: tuple = (None, None)  # (process id, executor)
-_RULE_THREADS_LOCK = threading.Lock()
-
-
-def rule_threads():
-    """The two threads the rules run in, kept for the life of the process (made again in a forked
-    child, where the parent's threads do not exist). Kept, because a new thread's first arrays come
-    from a fresh malloc arena, every page faulted in: with new threads per check, the five pairwise
-    rules on a 1.3e6-segment city took 13 ms instead of 10."""
-    import os
-    from concurrent.futures import ThreadPoolExecutor
-
-    global _RULE_THREADS
-    with _RULE_THREADS_LOCK:
-        pid, pool = _RULE_THREADS
-        if pool is None or pid != os.getpid():
-            pool = ThreadPoolExecutor(2, thread_name_prefix="vkls-rules")
-            _RULE_THREADS = (os.getpid(), pool)
-        return pool
 
 
 def kind_margins(reach: np.ndarray, counts: np.ndarray, rare_share: float = 0.05) -> np.ndarray:

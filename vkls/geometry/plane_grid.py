@@ -30,7 +30,6 @@ then use the hierarchical grid of :func:`vkls.geometry.kernels.candidate_pairs`.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numba
@@ -53,6 +52,7 @@ from vkls.geometry.kernels import (
     regime_limits,
 )
 from vkls.geometry.regimes import CROSSING
+from vkls.threads import worker_threads
 
 #: At most this many cell entries per box (plus a constant), and cells per box.
 ENTRIES_PER_BOX = 8
@@ -247,12 +247,11 @@ def _cell_starts(counts):
 
 @contextmanager
 def _each_part(n_parts: int):
-    """``map`` over the parts: a thread each (the part kernels release the GIL), none for one part."""
+    """``map`` over the parts: in two kept threads (the part kernels release the GIL), none for one part."""
     if n_parts == 1:
         yield map
         return
-    with ThreadPoolExecutor(n_parts) as pool:
-        yield pool.map
+    yield worker_threads("grid").map
 
 
 def _fill(ranges, dx, dy, nby, shift, n_cells, max_entries, bounds, each=None):
@@ -762,11 +761,7 @@ def primitive_cells(primitives: tuple, owner: np.ndarray, margin: np.ndarray):
         return None
     other_lo, other_hi = _other_boxes(primitives, owner, margin)
     sample = np.arange(min(n, _SAMPLE)) * n // min(n, _SAMPLE)  # the rows _edge would sample of all boxes
-    capsules = sample[sample < n_capsules]
-    lo, hi = kernels.capsule_aabbs(cap_a[capsules], cap_b[capsules], cap_r[capsules],
-                                   np.take(margin, np.take(owner, capsules)))
-    others = sample[sample >= n_capsules] - n_capsules
-    lo, hi = np.concatenate([lo, other_lo[others]]), np.concatenate([hi, other_hi[others]])
+    lo, hi = _sample_boxes(cap_a, cap_b, cap_r, owner, margin, other_lo, other_hi, sample)
     inv_edge = 1.0 / _edge(lo, hi)
     ref_x, ref_y = _reference_cell(lo[0], inv_edge)  # the first primitive's box
     ranges = np.empty((n, 4), dtype=np.int32)
@@ -785,6 +780,24 @@ def primitive_cells(primitives: tuple, owner: np.ndarray, margin: np.ndarray):
     bounds = _parts(n)
     with _each_part(len(bounds) - 1) as each:
         return _grid(ranges, extents, inv_edge, ref_x, ref_y, bounds, each)
+
+
+@njit(cache=True)
+def _sample_boxes(cap_a, cap_b, cap_r, owner, margin, other_lo, other_hi, sample):
+    """``lo, hi (m, 3)``: the boxes of the primitives ``sample (m,)``, a capsule's made from its segment
+    (values not finite are refused later, by the pass over every capsule)."""
+    n_capsules = cap_a.shape[0]
+    lo, hi = np.empty((sample.shape[0], 3)), np.empty((sample.shape[0], 3))
+    for u in range(sample.shape[0]):
+        i = sample[u]
+        if i < n_capsules:
+            grow = cap_r[i] + margin[owner[i]]
+            for q in range(3):
+                lo[u, q], hi[u, q] = _capsule_bounds(cap_a[i, q], cap_b[i, q], grow)
+        else:
+            for q in range(3):
+                lo[u, q], hi[u, q] = other_lo[i - n_capsules, q], other_hi[i - n_capsules, q]
+    return lo, hi
 
 
 def _other_boxes(primitives: tuple, owner: np.ndarray, margin: np.ndarray):
