@@ -39,8 +39,8 @@ from numba import njit, prange
 # _cell_of: floor(x / edge), exact for a power-of-two edge
 from vkls.geometry.kernels import (
     _axes_abs_cos,
-    _capsule_capsule,
     _capsule_bounds,
+    _capsule_capsule,
     _cell_of,
     _geometry_at,
     _lateral,
