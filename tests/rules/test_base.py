@@ -72,8 +72,11 @@ def test_contacts_taken_by_kind_keep_every_column_and_refuse_kinds_outside_the_t
     keep = judged[contacts.kinds[:, 0], contacts.kinds[:, 1]]
     assert 0 < keep.sum() < len(keep) / 2
     got = contacts.of_kinds(judged)
+    again = got.take(np.array([2, 0, 5]))  # rows of rows: still read from the contacts themselves
+    assert again.source is contacts and len(again) == 3
     for field in fields(contacts):
         np.testing.assert_array_equal(getattr(got, field.name), getattr(contacts, field.name)[keep], err_msg=field.name)
+        np.testing.assert_array_equal(getattr(again, field.name), getattr(contacts, field.name)[keep][[2, 0, 5]])
     with pytest.raises(IndexError, match="kind codes outside"):
         contacts.of_kinds(judged[:-1, :-1])
 
@@ -122,8 +125,8 @@ def _pair_hits_numpy(rule, scene, contacts, mask, required, regime, entry, entri
 def test_pair_hits_are_the_numpy_ones_to_the_bit(where, small_city):
     """Route chainage (a street: hits side by side cover the overlap) and object chainage (a city),
     every regime, random rows, limits and uncertainties, NaN limits."""
+    from vkls.geometry.contacts import Contacts
     from vkls.pipeline import scene_contacts
-    from vkls.rules.base import pair_hits
     from vkls.rules.clearance import classify
 
     if where == "street":
@@ -136,6 +139,15 @@ def test_pair_hits_are_the_numpy_ones_to_the_bit(where, small_city):
     rng = np.random.default_rng(21)
     regime = classify(scene, contacts, norms)
     assert {0, 1, 3} <= set(np.unique(regime).tolist())  # side by side, crossing, no direction (a tree)
+    some = contacts.take(np.flatnonzero(rng.random(len(contacts)) < 0.7))  # a rule's rows, read where they lie
+    plain = Contacts(*(getattr(some, field.name) for field in fields(Contacts)))
+    for contacts, reference in ((contacts, contacts), (some, plain)):
+        _assert_pair_hits_are_the_numpy_ones(scene, contacts, reference, classify(scene, reference, norms), rng)
+
+
+def _assert_pair_hits_are_the_numpy_ones(scene, contacts, reference, regime, rng):
+    from vkls.rules.base import pair_hits
+
     for _ in range(3):
         mask = rng.random(len(contacts)) < 0.6
         required = rng.uniform(-0.2, 1.5, len(contacts))
@@ -143,7 +155,7 @@ def test_pair_hits_are_the_numpy_ones_to_the_bit(where, small_city):
         entry, uncertainty = rng.integers(0, 3, len(contacts)), rng.uniform(0, 0.3, len(contacts))
         for given in (uncertainty, None):
             got = pair_hits("r", scene, contacts, mask, required, regime, entry, ("a", "b", "c"), given)
-            want = _pair_hits_numpy("r", scene, contacts, mask, required, regime, entry, ("a", "b", "c"), given)
+            want = _pair_hits_numpy("r", scene, reference, mask, required, regime, entry, ("a", "b", "c"), given)
             assert len(got) == mask.sum() > 100
             for field in fields(got):
                 a, b = getattr(got, field.name), getattr(want, field.name)

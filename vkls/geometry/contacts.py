@@ -74,22 +74,52 @@ class Contacts:
         return len(self.distance)
 
     def take(self, rows: np.ndarray) -> Contacts:
-        """The contacts at ``rows`` ((r,) int64 index array), every column."""
-        from vkls.geometry.kernels import take_contact_rows
-
-        return Contacts(*take_contact_rows(np.ascontiguousarray(rows, dtype=np.int64),
-                                           *(np.ascontiguousarray(getattr(self, f.name)) for f in fields(self))))
+        """The contacts at ``rows`` ((r,) int64 index array): a :class:`ContactRows` that takes each column
+        when it is first read (a rule reads 4-8 of the 11 columns of its rows)."""
+        rows = np.ascontiguousarray(rows, dtype=np.int64)
+        if isinstance(self, ContactRows):
+            return ContactRows(self.source, np.take(self.rows, rows))
+        return ContactRows(self, rows)
 
     def of_kinds(self, judged: np.ndarray) -> Contacts:
         """The contacts whose two kinds ``judged`` (K, K) bool marks; ``self`` when that is more than half
-        of them (copying most columns costs more than working on a few rows too many, which the rules
+        of them (taking most rows costs more than working on a few rows too many, which the rules
         rule out by kind again)."""
         from vkls.geometry.kernels import rows_of_kinds
 
-        rows = rows_of_kinds(self.kinds, np.ascontiguousarray(judged, dtype=np.bool_))
+        rows = rows_of_kinds(np.ascontiguousarray(self.kinds), np.ascontiguousarray(judged, dtype=np.bool_))
         if rows is None:
             raise IndexError(f"contacts: kind codes outside the judged table of shape {judged.shape}")
         return self if 2 * len(rows) > len(self) else self.take(rows)
+
+    def source_rows(self, rows: np.ndarray) -> tuple[Contacts, np.ndarray]:
+        """``(contacts, rows)`` that hold the rows ``rows`` of ``self`` as plain arrays: ``self`` itself, or
+        for :class:`ContactRows` its source and the rows there (nothing taken)."""
+        return self, np.ascontiguousarray(rows, dtype=np.int64)
+
+
+class ContactRows(Contacts):
+    """Some rows of a :class:`Contacts` (``source`` at ``rows``), each column taken on first reading."""
+
+    def __init__(self, source: Contacts, rows: np.ndarray):  # noqa: D107 (no dataclass init: nothing is taken)
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "rows", rows)
+
+    def __getattr__(self, name: str):
+        if name not in _CONTACT_COLUMNS:
+            raise AttributeError(name)
+        column = np.take(getattr(self.source, name), self.rows, axis=0)
+        object.__setattr__(self, name, column)
+        return column
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def source_rows(self, rows: np.ndarray) -> tuple[Contacts, np.ndarray]:
+        return self.source, np.take(self.rows, np.ascontiguousarray(rows, dtype=np.int64))
+
+
+_CONTACT_COLUMNS = frozenset(f.name for f in fields(Contacts))
 
 
 def find_contacts(scene, margin: np.ndarray, reach: np.ndarray, spread: np.ndarray,

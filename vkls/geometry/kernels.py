@@ -2276,7 +2276,7 @@ def witness_parameters(primitives, witness, cap_a, cap_b, box_c, box_h, box_axes
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def pair_hit_columns(rows, pairs, objects, witness_i, witness_j, distance, radius_i, radius_j, lateral_horizontal,
+def pair_hit_columns(rows, at, pairs, objects, witness_i, witness_j, distance, radius_i, radius_j, lateral_horizontal,
                      lateral_vertical, required, regime, chainage, cap_a, cap_b, box_c, box_h, box_axes,
                      along_route, along_object, tolerance):
     """The columns of the hits at contact ``rows``, in one pass (see :func:`vkls.rules.base.pair_hits`).
@@ -2289,10 +2289,13 @@ def pair_hit_columns(rows, pairs, objects, witness_i, witness_j, distance, radiu
     Parameters
     ----------
     rows : (h,) int64
-        Contact rows.
-    pairs, objects : (p, 2) int64
-    witness_i, witness_j : (p, 3) float64, metres
-    distance, radius_i, radius_j, lateral_horizontal, lateral_vertical, required : (p,) float64, metres
+        Contact rows, in ``required`` and ``regime``.
+    at : (h,) int64
+        The same rows in the contact columns (``rows`` itself, or where a rule's rows lie in all contacts).
+    pairs, objects : (c, 2) int64
+    witness_i, witness_j : (c, 3) float64, metres
+    distance, radius_i, radius_j, lateral_horizontal, lateral_vertical : (c,) float64, metres
+    required : (p,) float64, metres
     regime : (p,) int8
     chainage : (N, 2) float64, metres
         Per primitive [capsules | boxes | cylinders].
@@ -2320,7 +2323,7 @@ def pair_hit_columns(rows, pairs, objects, witness_i, witness_j, distance, radiu
     kept_regime, a_above_b = np.empty(h, np.int8), np.empty(h, np.int8)
     horizontal, vertical = np.empty(h), np.empty(h)
     for u in range(h):
-        r = rows[u]
+        r, g = at[u], rows[u]
         pi, pj = pairs[r, 0], pairs[r, 1]
         oi, oj = objects[r, 0], objects[r, 1]
         swap = oi > oj
@@ -2340,19 +2343,18 @@ def pair_hit_columns(rows, pairs, objects, witness_i, witness_j, distance, radiu
                                    box_axes)
         point[u] = c0 + t * (c1 - c0)
         first, last = max(ci0, cj0), min(ci1, cj1)
-        g = regime[r]
-        kept_regime[u] = g
-        if (g == PARALLEL or g == STACKED) and first <= last and along_route:
+        kept_regime[u] = regime[g]
+        if (regime[g] == PARALLEL or regime[g] == STACKED) and first <= last and along_route:
             start[u], end[u] = first, last
         else:
             start[u], end[u] = point[u], point[u]
         radii = radius_i[r] + radius_j[r]
-        if g != NOT_APPLICABLE:
+        if regime[g] != NOT_APPLICABLE:
             horizontal[u], vertical[u] = lateral_horizontal[r] - radii, lateral_vertical[r] - radii
         else:
             horizontal[u], vertical[u] = np.nan, np.nan
-        kept_required[u], actual[u] = required[r], distance[r]
-        excess[u] = required[r] - distance[r]
+        kept_required[u], actual[u] = required[g], distance[r]
+        excess[u] = required[g] - distance[r]
         for q in range(3):
             witness[u, q] = (witness_i[r, q] + witness_j[r, q]) / 2
         dz = witness_j[r, 2] - witness_i[r, 2]  # j above i when positive
@@ -2389,38 +2391,6 @@ def rows_of_kinds(kinds, judged):
             rows[n] = u
             n += 1
     return rows[:n].copy()
-
-
-@njit(cache=True, nogil=True)
-def take_contact_rows(rows, pairs, distance, witness_i, witness_j, abs_cos, radius_i, radius_j, lateral_horizontal,
-                      lateral_vertical, objects, kinds):
-    """The columns of :class:`vkls.geometry.contacts.Contacts` (in its field order) at ``rows``, in one
-    pass over the rows (a rule takes its 30-45k rows of a city's contacts this way, not a column at a time).
-
-    Parameters
-    ----------
-    rows : (r,) int64
-    pairs, objects, kinds : (p, 2) int64
-    witness_i, witness_j : (p, 3) float64
-    distance, abs_cos, radius_i, radius_j, lateral_horizontal, lateral_vertical : (p,) float64
-
-    Returns
-    -------
-    The same columns with ``r`` rows.
-    """
-    h = rows.shape[0]
-    pairs_out, objects_out, kinds_out = np.empty((h, 2), np.int64), np.empty((h, 2), np.int64), np.empty((h, 2), np.int64)
-    wi, wj = np.empty((h, 3)), np.empty((h, 3))
-    d, c, ri, rj, lh, lv = np.empty(h), np.empty(h), np.empty(h), np.empty(h), np.empty(h), np.empty(h)
-    for u in range(h):
-        r = rows[u]
-        for q in range(2):
-            pairs_out[u, q], objects_out[u, q], kinds_out[u, q] = pairs[r, q], objects[r, q], kinds[r, q]
-        for q in range(3):
-            wi[u, q], wj[u, q] = witness_i[r, q], witness_j[r, q]
-        d[u], c[u], ri[u], rj[u] = distance[r], abs_cos[r], radius_i[r], radius_j[r]
-        lh[u], lv[u] = lateral_horizontal[r], lateral_vertical[r]
-    return pairs_out, d, wi, wj, c, ri, rj, lh, lv, objects_out, kinds_out
 
 
 @njit(cache=True, nogil=True)

@@ -274,10 +274,11 @@ def pair_hits(rule, scene, contacts, mask, required, regime, entry, entries, unc
     from vkls.geometry.kernels import pair_hit_columns
 
     rows = np.flatnonzero(mask)
+    source, at = contacts.source_rows(rows)  # the columns are read where they lie (a rule's rows are not copied)
     (a, b, kept_required, actual, excess, start, end, point, witness, kept_regime, horizontal, vertical,
-     a_above_b) = pair_hit_columns(rows, contacts.pairs, contacts.objects, contacts.witness_i, contacts.witness_j,
-                                   contacts.distance, contacts.radius_i, contacts.radius_j,
-                                   contacts.lateral_horizontal, contacts.lateral_vertical,
+     a_above_b) = pair_hit_columns(rows, at, source.pairs, source.objects, source.witness_i, source.witness_j,
+                                   source.distance, source.radius_i, source.radius_j,
+                                   source.lateral_horizontal, source.lateral_vertical,
                                    np.ascontiguousarray(required, dtype=np.float64),
                                    np.ascontiguousarray(regime, dtype=np.int8), scene.primitive_chainage,
                                    scene.cap_a, scene.cap_b, scene.box_c, scene.box_h, scene.box_axes,
