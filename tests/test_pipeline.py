@@ -85,3 +85,17 @@ def test_rules_in_two_threads_give_each_rule_its_hits_as_one_after_the_other(sma
                 np.testing.assert_array_equal(got, want, err_msg=f"{rule.id}.{column.name}")
             else:
                 assert got == want, f"{rule.id}.{column.name}"
+
+
+def test_rules_in_threads_refuse_contacts_with_kind_codes_they_do_not_know(small_city):
+    from vkls.geometry.contacts import Contacts
+    from vkls.pipeline import evaluate_rules, scene_contacts
+
+    scene, norms = small_city
+    rules = default_rules()
+    contacts = scene_contacts(scene, norms, rules)
+    kinds = contacts.kinds.copy()
+    kinds[7, 1] = 99
+    bad = Contacts(**{**{name: getattr(contacts, name) for name in contacts.__dataclass_fields__}, "kinds": kinds})
+    with pytest.raises(ValueError, match="kind codes outside"):
+        evaluate_rules(rules, scene, bad, norms)

@@ -101,7 +101,7 @@ class Contacts:
 class ContactRows(Contacts):
     """Some rows of a :class:`Contacts` (``source`` at ``rows``), each column taken on first reading."""
 
-    def __init__(self, source: Contacts, rows: np.ndarray):  # noqa: D107 (no dataclass init: nothing is taken)
+    def __init__(self, source: Contacts, rows: np.ndarray):  # not the dataclass init: nothing is taken yet
         object.__setattr__(self, "source", source)
         object.__setattr__(self, "rows", rows)
 

@@ -2394,6 +2394,19 @@ def rows_of_kinds(kinds, judged):
 
 
 @njit(cache=True, nogil=True)
+def kind_pair_counts(kinds, size):
+    """(size, size) int64: how many rows have each pair of kind codes ``kinds (p, 2)``; ``None`` when a code
+    lies outside ``0..size - 1``."""
+    counts = np.zeros((size, size), np.int64)
+    for u in range(kinds.shape[0]):
+        ki, kj = kinds[u, 0], kinds[u, 1]
+        if not (0 <= ki < size and 0 <= kj < size):
+            return None
+        counts[ki, kj] += 1
+    return counts
+
+
+@njit(cache=True, nogil=True)
 def point_segment_distance_xy(points, point_rows, cap_a, cap_b, segment_rows):
     """(p,) horizontal distance from ``points[point_rows]`` (x, y) to the axes of the capsules
     ``segment_rows`` (their x, y), metres; a zero-length axis counts as its start point.
