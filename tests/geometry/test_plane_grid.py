@@ -324,3 +324,23 @@ def test_primitive_cells_refuse_an_owner_per_primitive_that_does_not_fit():
     primitives, owner, _, _, margin, _, _ = random_lines(np.random.default_rng(25), n_lines=30)
     with pytest.raises(ValueError, match="owner: expected one object per primitive"):
         primitive_cells(primitives, owner[:-1], margin)
+
+
+def test_the_scan_room_is_kept_per_thread_up_to_a_size(monkeypatch):
+    import threading
+
+    from vkls.geometry import plane_grid
+
+    first = plane_grid._room(7, 1000, 10, np.float64)
+    again = plane_grid._room(7, 400, 10, np.float64)  # fewer rows: the same memory
+    assert again.shape == (400, 10) and np.shares_memory(first, again)
+    assert not np.shares_memory(first, plane_grid._room(7, 2000, 10, np.float64))  # more: made larger
+    assert plane_grid._room(7, 10, 2, np.int64).dtype == np.int64  # another shape: its own
+    elsewhere = []
+    thread = threading.Thread(target=lambda: elsewhere.append(plane_grid._room(7, 400, 2, np.int64)))
+    thread.start()
+    thread.join()
+    assert not np.shares_memory(elsewhere[0], plane_grid._room(7, 400, 2, np.int64))  # each thread its own
+    monkeypatch.setattr(plane_grid, "_ROOM_KEPT_BYTES", 1000)
+    big = plane_grid._room(8, 1000, 10, np.float64)
+    assert not np.shares_memory(big, plane_grid._room(8, 1000, 10, np.float64))  # too large to keep
