@@ -100,7 +100,8 @@ def paired_objects(scene: Scene, norms: Norms, rules: list) -> np.ndarray:
             by_object.append((pairs_kind, rule))
     paired = np.take(paired_kinds, scene.object_kind)
     for pairs_kind, rule in by_object:
-        paired |= np.take(pairs_kind, scene.object_kind) & np.asarray(rule.judged_objects(scene), dtype=bool)
+        if (pairs_kind & ~paired_kinds).any():  # else every object of its kinds is paired already
+            paired |= np.take(pairs_kind, scene.object_kind) & np.asarray(rule.judged_objects(scene), dtype=bool)
     return paired
 
 
@@ -130,14 +131,14 @@ def broad_phase_margins(scene: Scene, reach: np.ndarray, spread: np.ndarray) -> 
 
 
 #: The segments per kind that weigh the margins are counted on a stride sample of this many primitives.
-_KIND_SAMPLE = 1 << 16
+_KIND_SAMPLE = 1 << 14
 
 
 def _segments_per_kind(scene: Scene, n_kinds: int) -> np.ndarray:
     """(K,) float64 how many primitives each kind has, counted on a stride sample of at most
     ``_KIND_SAMPLE`` of them and scaled up: only :func:`kind_margins` weighs with it, which keeps
     ``margin_a + margin_b >= reach`` whatever the weights, so a sample changes at most the speed
-    (counting every primitive took 3 ms on 1.3e6 of them, the sample 0.3 ms)."""
+    (counting every primitive took 3 ms on 1.3e6 of them, a sample of 16,384 0.15 ms)."""
     n = len(scene.primitive_object)
     m = min(n, _KIND_SAMPLE)
     sample = scene.primitive_object[np.arange(m) * n // m]
