@@ -51,7 +51,8 @@ def test_segments_per_kind_are_exact_up_to_the_sample_and_close_beyond(monkeypat
     primitive_object = np.sort(rng.integers(0, 2000, 50_000))
     scene = SimpleNamespace(object_kind=object_kind, primitive_object=primitive_object)
     exact = np.bincount(object_kind[primitive_object], minlength=7)
-    np.testing.assert_array_equal(pipeline._segments_per_kind(scene, 7), exact)  # 50,000 < the sample
+    monkeypatch.setattr(pipeline, "_KIND_SAMPLE", 50_000)
+    np.testing.assert_array_equal(pipeline._segments_per_kind(scene, 7), exact)  # all of them in the sample
     monkeypatch.setattr(pipeline, "_KIND_SAMPLE", 5_000)
     sampled = pipeline._segments_per_kind(scene, 7)
     assert sampled.sum() == pytest.approx(len(primitive_object))
