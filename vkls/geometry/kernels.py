@@ -2275,6 +2275,10 @@ def witness_parameters(primitives, witness, cap_a, cap_b, box_c, box_h, box_axes
     return t
 
 
+#: pair_hit_columns asks for the primitives of the hit this many rows ahead.
+_HIT_PREFETCH_AHEAD = 8
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def pair_hit_columns(rows, at, pairs, objects, witness_i, witness_j, distance, radius_i, radius_j, lateral_horizontal,
                      lateral_vertical, required, regime, chainage, cap_a, cap_b, box_c, box_h, box_axes,
@@ -2323,6 +2327,14 @@ def pair_hit_columns(rows, at, pairs, objects, witness_i, witness_j, distance, r
     kept_regime, a_above_b = np.empty(h, np.int8), np.empty(h, np.int8)
     horizontal, vertical = np.empty(h), np.empty(h)
     for u in range(h):
+        if u + _HIT_PREFETCH_AHEAD < h:  # the primitives of a hit lie all over the scene: ask ahead
+            ahead = at[u + _HIT_PREFETCH_AHEAD]
+            for side in range(2):
+                k = pairs[ahead, side]
+                prefetch_row(chainage, k)
+                if k < n_capsules:
+                    prefetch_row(cap_a, k)
+                    prefetch_row(cap_b, k)
         r, g = at[u], rows[u]
         pi, pj = pairs[r, 0], pairs[r, 1]
         oi, oj = objects[r, 0], objects[r, 1]
@@ -2419,6 +2431,9 @@ def point_segment_distance_xy(points, point_rows, cap_a, cap_b, segment_rows):
     """
     distance = np.empty(point_rows.shape[0])
     for u in range(point_rows.shape[0]):
+        if u + _HIT_PREFETCH_AHEAD < point_rows.shape[0]:  # the segments lie all over the scene: ask ahead
+            prefetch_row(cap_a, segment_rows[u + _HIT_PREFETCH_AHEAD])
+            prefetch_row(cap_b, segment_rows[u + _HIT_PREFETCH_AHEAD])
         p, k = point_rows[u], segment_rows[u]
         px, py = points[p, 0], points[p, 1]
         ax, ay = cap_a[k, 0], cap_a[k, 1]
