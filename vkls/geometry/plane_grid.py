@@ -705,6 +705,9 @@ def _sorted_contacts(rows, pairs_out, values_out, n, n_parts):
     horizontal = np.empty(m, dtype=np.float64)
     vertical = np.empty(m, dtype=np.float64)
     for u in prange(m):
+        if u + _PREFETCH_AHEAD < m:  # the rows lie in cell order, spread over the room: ask ahead
+            prefetch_row(values_out, order[u + _PREFETCH_AHEAD])
+            prefetch_row(pairs_out, order[u + _PREFETCH_AHEAD])
         row = order[u]
         pairs[u, 0], pairs[u, 1] = pairs_out[row, 0], pairs_out[row, 1]
         distance[u] = values_out[row, 0]
