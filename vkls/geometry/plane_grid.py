@@ -767,7 +767,8 @@ def primitive_cells(primitives: tuple, owner: np.ndarray, margin: np.ndarray):
 
     Returns
     -------
-    tuple ``(start, members, inv_edge, cx0, cy0, nby, shift)`` for :func:`plane_contacts`, or None.
+    tuple ``(start, members, inv_edge, cx0, cy0, nby, shift, other_lo, other_hi)`` for :func:`plane_contacts`
+    (``other_lo, other_hi``: the boxes of the primitives that are not capsules), or None.
 
     Raises
     ------
@@ -804,7 +805,8 @@ def primitive_cells(primitives: tuple, owner: np.ndarray, margin: np.ndarray):
         raise ValueError("plane grid: lo and hi must be finite with lo <= hi")
     bounds = _parts(n)
     with _each_part(len(bounds) - 1) as each:
-        return _grid(ranges, extents, inv_edge, ref_x, ref_y, bounds, each)
+        grid = _grid(ranges, extents, inv_edge, ref_x, ref_y, bounds, each)
+    return None if grid is None else grid + (other_lo, other_hi)
 
 
 @njit(cache=True)
@@ -908,12 +910,11 @@ def plane_contacts(cells, owner, group, kind, margin, spread, reach, slack, prim
     distance : (p,) ; witness_i, witness_j : (p, 3) ; abs_cos, horizontal, vertical : (p,)
         As :func:`vkls.geometry.kernels.near_contacts` returns them.
     """
-    start, members, inv_edge, cx0, cy0, nby, shift = cells
+    start, members, inv_edge, cx0, cy0, nby, shift, other_lo, other_hi = cells
     if regime_reach is None:  # the same reach in every regime: the regimes do not matter
         regime_reach, side_by_side_cos = np.repeat(reach[None], 3, axis=0), 1.0
     regime_reach, side_by_side_cos = regime_limits(regime_reach, len(reach), side_by_side_cos)
     paired = np.ones(len(kind), dtype=np.bool_) if paired is None else np.ascontiguousarray(paired, dtype=np.bool_)
     primitives = tuple(np.ascontiguousarray(x, dtype=np.float64) for x in primitives)
-    other_lo, other_hi = _other_boxes(primitives, owner, margin)
     return _contacts(start, members, other_lo, other_hi, owner, group, kind, margin, spread, reach, regime_reach,
                      side_by_side_cos, paired, float(slack), *primitives, inv_edge, cx0, cy0, nby, shift, n_threads)
