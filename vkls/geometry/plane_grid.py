@@ -10,21 +10,24 @@ object order (a counting sort), so within a cell the objects stay in ascending o
 and every pair comes out as ``(i, j)`` with ``i < j``. Cells are numbered block by block
 (16 x 16 cells), so that the next segments of a line are met while still in the cache.
 
-Two scans of the same cells:
+Two grids and their scans:
 
-- :func:`plane_pairs`: every overlapping box pair (the broad phase of
-  :func:`vkls.geometry.kernels.candidate_pairs`);
-- :func:`plane_contacts`: broad phase, exact distance and reach filter in one pass; the
-  segments of one line in a cell form a run, and runs of two lines are compared only when
-  both objects are paired (some rule judges them), some rule judges their kinds, and their
-  boxes overlap within that pair's own limit; two capsules are kept only within the reach
-  for the regime they lie in (side by side, crossing, stacked).
+- :func:`plane_cells` of boxes ``lo, hi``, scanned by :func:`plane_pairs`: every overlapping box
+  pair (the broad phase of :func:`vkls.geometry.kernels.candidate_pairs`);
+- :func:`primitive_cells` of a scene's primitives, scanned by :func:`plane_contacts`: broad
+  phase, exact distance and reach filter in one pass. No box of a capsule is stored: its cells
+  come from its segment, radius and margin, and the scan makes its box again from the segment
+  it copies anyway. The segments of one line in a cell form a run, and runs of two lines are
+  compared only when both objects are paired (some rule judges them), some rule judges their
+  kinds, and their boxes overlap within that pair's own limit; two capsules are kept only
+  within the reach for the regime they lie in (side by side, crossing, stacked).
 
-From 65,536 boxes on, the grid is measured, counted and filled in two halves at once (two threads).
+The count and the fill read each box's cells (four int32 from a reference cell), not its
+bounds. From 65,536 boxes on, the grid is counted and filled in two halves at once (two threads).
 
-This pays when the boxes are about the cell size: :func:`plane_cells` declines (returns
-``None``) when the entries or the cells would grow past a few per box, and the callers
-then use the hierarchical grid of :func:`vkls.geometry.kernels.candidate_pairs`.
+This pays when the boxes are about the cell size: both grids decline (return ``None``) when
+the entries or the cells would grow past a few per box, and the callers then use the
+hierarchical grid of :func:`vkls.geometry.kernels.candidate_pairs`.
 """
 
 from __future__ import annotations
@@ -870,7 +873,8 @@ def plane_contacts(cells, owner, group, kind, margin, spread, reach, slack, prim
     """Every pair of primitives within its limit distance, found in one pass over the cells of a plane grid.
 
     The same rows, bit for bit, as :func:`vkls.geometry.kernels.candidate_pairs` on the boxes
-    (:func:`vkls.geometry.kernels.primitive_aabbs` with each primitive's object's ``margin``), then :func:`~vkls.geometry.kernels.pair_geometry` and
+    (:func:`vkls.geometry.kernels.primitive_aabbs` with each primitive's object's ``margin``), then
+    :func:`~vkls.geometry.kernels.pair_geometry` and
     :func:`~vkls.geometry.kernels.near_contacts` (with the same ``regime_reach``); but no
     candidate pair is stored, pairs of kinds no rule judges are never measured, and a pair is
     measured only when its boxes overlap within the pair's own limit (not the sum of both margins).
