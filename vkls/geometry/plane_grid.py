@@ -834,9 +834,11 @@ def _other_boxes(primitives: tuple, owner: np.ndarray, margin: np.ndarray):
     """``lo, hi`` (boxes + cylinders, 3) of the primitives that are not capsules, enlarged by their margins."""
     from vkls.geometry import kernels
 
-    n_capsules = primitives[2].shape[0]
-    empty = (np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0))
-    return kernels.primitive_aabbs(*empty, *primitives[3:], np.take(margin, owner[n_capsules:]))
+    n_capsules, n_boxes = primitives[2].shape[0], primitives[3].shape[0]
+    grow = np.take(margin, owner[n_capsules:])  # (no capsule kernel: a street's first check compiles less)
+    box_lo, box_hi = kernels.box_aabbs(*primitives[3:6], grow[:n_boxes])
+    cylinder_lo, cylinder_hi = kernels.cylinder_aabbs(*primitives[6:9], grow[n_boxes:])
+    return np.concatenate([box_lo, cylinder_lo]), np.concatenate([box_hi, cylinder_hi])
 
 
 def _parts(n: int) -> list:
