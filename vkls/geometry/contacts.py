@@ -106,7 +106,7 @@ class ContactRows(Contacts):
         object.__setattr__(self, "rows", rows)
 
     def __getattr__(self, name: str):
-        if name not in _CONTACT_COLUMNS:
+        if name not in _COLUMNS:
             raise AttributeError(name)
         column = np.take(getattr(self.source, name), self.rows, axis=0)
         object.__setattr__(self, name, column)
@@ -119,7 +119,7 @@ class ContactRows(Contacts):
         return self.source, np.take(self.rows, np.ascontiguousarray(rows, dtype=np.int64))
 
 
-_CONTACT_COLUMNS = frozenset(f.name for f in fields(Contacts))
+_COLUMNS = frozenset(f.name for f in fields(Contacts))  # what a ContactRows takes on first reading
 
 
 def find_contacts(scene, margin: np.ndarray, reach: np.ndarray, spread: np.ndarray,

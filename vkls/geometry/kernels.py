@@ -633,12 +633,17 @@ def _capsule_aabbs_checked(a, b, r, margin, lo, hi):
     """:func:`_capsule_aabbs_into`, then ValueError naming the first array with a value that is not finite
     (or a negative margin)."""
     bad_a, bad_b, bad_r, bad_margin, negative_margin = _capsule_aabbs_into(a, b, r, margin, lo, hi)
-    if bad_margin:
-        raise ValueError("margin: contains NaN or infinite values")
+    refuse_non_finite(("margin",), (bad_margin,))
     if negative_margin:
         raise ValueError("margin: must be >= 0")
-    for name, bad in zip(("cap_a", "cap_b", "cap_r"), (bad_a, bad_b, bad_r)):
-        if bad:
+    refuse_non_finite(("cap_a", "cap_b", "cap_r"), (bad_a, bad_b, bad_r))
+
+
+def refuse_non_finite(names, counts) -> None:
+    """ValueError naming the first array of ``names`` whose count of values not finite (``counts``, from
+    the kernel that read them) is not 0."""
+    for name, count in zip(names, counts):
+        if count:
             raise ValueError(f"{name}: contains NaN or infinite values")
 
 

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import math
 import threading
-from contextlib import contextmanager
 
 import numba
 import numpy as np
@@ -124,6 +123,15 @@ def _edge(lo: np.ndarray, hi: np.ndarray) -> float:
     return math.ldexp(1.0, math.ceil(math.log2(typical)))
 
 
+@njit(cache=True, inline="always")
+def _put_cell_range(ranges, i, x_lo, x_hi, y_lo, y_hi, inv_edge, ref_x, ref_y):
+    """Write the cells a box covers in x and y to ``ranges[i]``: ``x0, x1, y0, y1`` from the reference cell."""
+    ranges[i, 0] = _cell_of(x_lo, inv_edge) - ref_x
+    ranges[i, 1] = _cell_of(x_hi, inv_edge) - ref_x
+    ranges[i, 2] = _cell_of(y_lo, inv_edge) - ref_y
+    ranges[i, 3] = _cell_of(y_hi, inv_edge) - ref_y
+
+
 @njit(cache=True, nogil=True)
 def _cell_ranges(lo, hi, first, last, inv_edge, ref_x, ref_y, ranges, extent):
     """Write the cells each box ``first <= i < last`` covers to ``ranges (N, 4) int32``: ``x0, x1, y0, y1``
@@ -141,10 +149,7 @@ def _cell_ranges(lo, hi, first, last, inv_edge, ref_x, ref_y, ranges, extent):
         disordered += (not lo[i, 0] <= hi[i, 0]) + (not lo[i, 1] <= hi[i, 1]) + (not lo[i, 2] <= hi[i, 2])
         x_lo, y_lo, z_lo = min(x_lo, lo[i, 0]), min(y_lo, lo[i, 1]), min(z_lo, lo[i, 2])
         x_hi, y_hi, z_hi = max(x_hi, hi[i, 0]), max(y_hi, hi[i, 1]), max(z_hi, hi[i, 2])
-        ranges[i, 0] = _cell_of(lo[i, 0], inv_edge) - ref_x
-        ranges[i, 1] = _cell_of(hi[i, 0], inv_edge) - ref_x
-        ranges[i, 2] = _cell_of(lo[i, 1], inv_edge) - ref_y
-        ranges[i, 3] = _cell_of(hi[i, 1], inv_edge) - ref_y
+        _put_cell_range(ranges, i, lo[i, 0], hi[i, 0], lo[i, 1], hi[i, 1], inv_edge, ref_x, ref_y)
     if disordered > 0 or not (math.isfinite(x_lo) and math.isfinite(y_lo) and math.isfinite(z_lo)
                               and math.isfinite(x_hi) and math.isfinite(y_hi) and math.isfinite(z_hi)):
         return False
@@ -182,10 +187,7 @@ def _capsule_cell_ranges(cap_a, cap_b, cap_r, owner, margin, inv_edge, ref_x, re
         y_lo = min(y_lo, ly)
         x_hi = max(x_hi, hx)
         y_hi = max(y_hi, hy)
-        ranges[i, 0] = _cell_of(lx, inv_edge) - ref_x
-        ranges[i, 1] = _cell_of(hx, inv_edge) - ref_x
-        ranges[i, 2] = _cell_of(ly, inv_edge) - ref_y
-        ranges[i, 3] = _cell_of(hy, inv_edge) - ref_y
+        _put_cell_range(ranges, i, lx, hx, ly, hy, inv_edge, ref_x, ref_y)
     return bad_a, bad_b, bad_r, disordered, x_lo, y_lo, x_hi, y_hi
 
 
@@ -249,29 +251,23 @@ def _cell_starts(counts):
     return start
 
 
-@contextmanager
 def _each_part(n_parts: int):
     """``map`` over the parts: in two kept threads (the part kernels release the GIL), none for one part."""
-    if n_parts == 1:
-        yield map
-        return
-    yield worker_threads("grid").map
+    return map if n_parts == 1 else worker_threads("grid").map
 
 
-def _fill(ranges, dx, dy, nby, shift, n_cells, max_entries, bounds, each=None):
+def _fill(ranges, dx, dy, nby, shift, n_cells, max_entries, bounds):
     """Counting sort of the (cell, object) entries: ``start (cells + 1,)``, ``members (entries,)``, or
     ``None`` when there would be more than ``max_entries``.
 
     ``ranges``, ``dx``, ``dy``: the cells of each box, as :func:`_count_cells` reads them. The boxes
     are split into the parts ``bounds[k] <= i < bounds[k + 1]``, counted and placed at
-    once (``each``: a map over the parts, from :func:`_each_part`); within a cell the entries of one
+    once (:func:`_each_part`); within a cell the entries of one
     range follow those of the range before, so the members stay in ascending order whatever the
     number of parts. The boxes are not copied into entry order: objects come in the order of their
     lines, so the members of a cell already lie close together in memory (copying was slower)."""
     n_parts = len(bounds) - 1
-    if each is None:
-        with _each_part(n_parts) as in_parts:
-            return _fill(ranges, dx, dy, nby, shift, n_cells, max_entries, bounds, in_parts)
+    each = _each_part(n_parts)
     counts = np.zeros((n_parts, n_cells), dtype=np.int64)
     entries = list(each(lambda k: _count_cells(ranges, bounds[k], bounds[k + 1], dx, dy, nby, shift, counts[k],
                                                max_entries), range(n_parts)))
@@ -747,11 +743,11 @@ def plane_cells(lo: np.ndarray, hi: np.ndarray):
     ranges = np.empty((n, 4), dtype=np.int32)
     bounds = _parts(n)
     extents = np.empty((len(bounds) - 1, 4))
-    with _each_part(len(bounds) - 1) as each:
-        if not all(list(each(lambda k: _cell_ranges(lo, hi, bounds[k], bounds[k + 1], inv_edge, ref_x, ref_y, ranges,
-                                                    extents[k]), range(len(bounds) - 1)))):
-            raise ValueError("plane grid: lo and hi must be finite with lo <= hi")
-        return _grid(ranges, extents, inv_edge, ref_x, ref_y, bounds, each)
+    each = _each_part(len(bounds) - 1)
+    if not all(list(each(lambda k: _cell_ranges(lo, hi, bounds[k], bounds[k + 1], inv_edge, ref_x, ref_y, ranges,
+                                                extents[k]), range(len(bounds) - 1)))):
+        raise ValueError("plane grid: lo and hi must be finite with lo <= hi")
+    return _grid(ranges, extents, inv_edge, ref_x, ref_y, bounds)
 
 
 def primitive_cells(primitives: tuple, owner: np.ndarray, margin: np.ndarray):
@@ -798,17 +794,13 @@ def primitive_cells(primitives: tuple, owner: np.ndarray, margin: np.ndarray):
     extents[:, :2], extents[:, 2:] = np.inf, -np.inf  # (none: an empty extent)
     *bad, disordered, x_lo, y_lo, x_hi, y_hi = _capsule_cell_ranges(cap_a, cap_b, cap_r, owner, margin, inv_edge,
                                                                      ref_x, ref_y, ranges)
-    for name, count in zip(("cap_a", "cap_b", "cap_r"), bad):
-        if count:
-            raise ValueError(f"{name}: contains NaN or infinite values")
+    kernels.refuse_non_finite(("cap_a", "cap_b", "cap_r"), bad)
     if n_capsules:
         extents[0] = x_lo, y_lo, x_hi, y_hi
     if disordered or (n > n_capsules and not _cell_ranges(other_lo, other_hi, 0, n - n_capsules, inv_edge, ref_x,
                                                           ref_y, ranges[n_capsules:], extents[1])):
         raise ValueError("plane grid: lo and hi must be finite with lo <= hi")
-    bounds = _parts(n)
-    with _each_part(len(bounds) - 1) as each:
-        grid = _grid(ranges, extents, inv_edge, ref_x, ref_y, bounds, each)
+    grid = _grid(ranges, extents, inv_edge, ref_x, ref_y, _parts(n))
     return None if grid is None else grid + (other_lo, other_hi)
 
 
@@ -854,7 +846,7 @@ def _reference_cell(lo: np.ndarray, inv_edge: float) -> tuple:
         return tuple(math.floor(w) if math.isfinite(w) else 0 for w in lo[:2] * inv_edge)
 
 
-def _grid(ranges, extents, inv_edge, ref_x, ref_y, bounds, each):
+def _grid(ranges, extents, inv_edge, ref_x, ref_y, bounds):
     """``(start, members, inv_edge, cx0, cy0, nby, shift)`` of the grid over ``extents`` (parts, 4) filled with
     the cell ``ranges`` of the boxes (from the reference cell), or None when it would be too large."""
     cx0, cy0, nx, ny = _grid_size(extents, inv_edge, CELLS_PER_BOX * ranges.shape[0] + 65536)
@@ -863,7 +855,7 @@ def _grid(ranges, extents, inv_edge, ref_x, ref_y, bounds, each):
     shift = _block_shift(nx, ny)
     nbx, nby = (nx + (1 << shift) - 1) >> shift, (ny + (1 << shift) - 1) >> shift
     filled = _fill(ranges, cx0 - ref_x, cy0 - ref_y, nby, shift, (nbx * nby) << (2 * shift),
-                   ENTRIES_PER_BOX * ranges.shape[0] + 1024, bounds, each)
+                   ENTRIES_PER_BOX * ranges.shape[0] + 1024, bounds)
     if filled is None:
         return None
     start, members = filled
