@@ -689,7 +689,7 @@ def test_prefetch_row_is_only_a_hint():
 
 
 def _witness_parameters_numpy(primitives, witness, cap_a, cap_b, box_c, box_h, box_axes):
-    """The numpy the kernel replaced (vkls.rules.base.witness_chainage before), as the reference."""
+    """The numpy the kernel replaced (in the hits' chainage, before pair_hit_columns), as the reference."""
     n = len(cap_a)
     t = np.full(len(primitives), 0.5)
     capsule = primitives < n

@@ -84,13 +84,15 @@ def test_contacts_taken_by_kind_keep_every_column_and_refuse_kinds_outside_the_t
 def _pair_hits_numpy(rule, scene, contacts, mask, required, regime, entry, entries, uncertainty=None):
     """The numpy the kernel ``pair_hit_columns`` replaced (``pair_hits`` before), as the reference."""
     from vkls.geometry.tolerances import CONTACT_TOLERANCE
-    from vkls.rules.base import (
-        NOT_APPLICABLE,
-        PARALLEL,
-        STACKED,
-        make_hits,
-        witness_chainage,
-    )
+    from vkls.geometry.kernels import witness_parameters
+    from vkls.rules.base import NOT_APPLICABLE, PARALLEL, STACKED, make_hits
+
+    def witness_chainage(scene, primitives, witness):  # where on each primitive, as chainage
+        chainage = np.take(scene.primitive_chainage, primitives, axis=0)
+        t = witness_parameters(np.ascontiguousarray(primitives, dtype=np.int64),
+                               np.ascontiguousarray(witness, dtype=np.float64), scene.cap_a, scene.cap_b,
+                               scene.box_c, scene.box_h, scene.box_axes)
+        return chainage[:, 0] + t * (chainage[:, 1] - chainage[:, 0])
 
     rows = np.flatnonzero(mask)
     pairs = contacts.pairs[rows]

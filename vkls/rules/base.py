@@ -22,7 +22,7 @@ A pairwise rule that flags only some objects of the kinds it judges (the duplica
 only mains, the root-zone rule no zone behind a root barrier) may also have
 ``judged_objects(scene) -> (objects,) bool``: every object that may be on either side of a
 pair it flags (so the root-zone rule marks the networks too, not only the zones). The
-engine pairs no object that no rule judges (see :func:`judged_objects`): a rule run alone
+engine pairs no object that no rule judges (see :func:`vkls.pipeline.paired_objects`): a rule run alone
 would lose every pair with an object it left out.
 
 A rule may name rules it ``supersedes``: where both flag the same pair of objects, only
@@ -187,15 +187,6 @@ def regime_reach(rule, norms) -> np.ndarray:
     return np.repeat(rule.reach(norms)[None], 3, axis=0)
 
 
-def judged_objects(rule, scene) -> np.ndarray:
-    """(objects,) bool: the objects ``rule`` may flag on either side of a pair: its
-    ``judged_objects(scene)`` where it has one, else every object (of the kinds its reach names)."""
-    by_object = getattr(rule, "judged_objects", None)
-    if by_object is not None:
-        return np.asarray(by_object(scene), dtype=bool)
-    return np.ones(len(scene.object_kind), dtype=bool)
-
-
 def judged_kinds(rule, norms) -> np.ndarray:
     """(K, K) bool: the pairs of kind codes ``rule`` judges (where its reach is not NaN)."""
     return ~np.isnan(rule.reach(norms))
@@ -238,28 +229,6 @@ def pair_uncertainty(scene, contacts, mask=None) -> np.ndarray:
     n_xy = np.where(safe, np.hypot(delta[:, 0], delta[:, 1]) / np.where(safe, length, 1.0), 1.0)
     n_z = np.where(safe, np.abs(delta[:, 2]) / np.where(safe, length, 1.0), 1.0)
     return np.where(safe, u * n_xy + v * n_z, np.hypot(u, v))
-
-
-def witness_chainage(scene, primitives: np.ndarray, witness: np.ndarray) -> np.ndarray:
-    """Chainage of witness points on their primitives, interpolated along each primitive.
-
-    Parameters
-    ----------
-    primitives : (p,) int64
-        Primitive indices [capsules | boxes | cylinders].
-    witness : (p, 3) float64, metres (local)
-
-    Returns
-    -------
-    (p,) float64, metres
-    """
-    from vkls.geometry.kernels import witness_parameters
-
-    chainage = np.take(scene.primitive_chainage, primitives, axis=0)
-    t = witness_parameters(np.ascontiguousarray(primitives, dtype=np.int64),
-                           np.ascontiguousarray(witness, dtype=np.float64), scene.cap_a, scene.cap_b, scene.box_c,
-                           scene.box_h, scene.box_axes)
-    return chainage[:, 0] + t * (chainage[:, 1] - chainage[:, 0])
 
 
 def pair_hits(rule, scene, contacts, mask, required, regime, entry, entries, uncertainty=None) -> Hits:
