@@ -39,6 +39,20 @@ def test_csv_and_json_reports_hold_every_conflict(city, tmp_path):
     assert not list(tmp_path.glob(".*part"))  # nothing half-written left behind
 
 
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_csv_and_json_stream_to_standard_output(city, tmp_path, fmt):
+    to_file = tmp_path / f"c.{fmt}"
+    assert run("check", str(city), "--workers", "1", "-q", "-o", str(to_file)).exit_code == 1
+    printed = run("check", str(city), "--workers", "1", "-q", "--format", fmt)
+    assert printed.exit_code == 1 and printed.output == ""  # quiet: only the exit code tells
+    streamed = run("check", str(city), "--workers", "1", "--format", fmt)  # progress goes to stderr
+    assert streamed.exit_code == 1
+    if fmt == "csv":
+        assert streamed.stdout == to_file.read_text()
+    else:
+        assert json.loads(streamed.stdout)["conflicts"] == json.loads(to_file.read_text())["conflicts"]
+
+
 def test_rule_selection_on_the_command_line(city, tmp_path):
     out = tmp_path / "clearance.csv"
     assert run("check", str(city), "--workers", "1", "--rule", "clearance", "-o", str(out)).exit_code == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -69,8 +70,6 @@ def check_command(street_file, fmt, output, norm_files, baseline, quiet, trees_f
                 raise InputError(f"{flag} is for a street file or a KLIC delivery, not a city store", place=flag)
         _check_city(street_file, fmt, output, norm_files, quiet, rule_ids, workers, dask_address, single_pass)
         return
-    import os
-
     from vkls.errors import InputError
 
     if os.path.isdir(street_file):
@@ -139,7 +138,13 @@ def _check_city(folder, fmt, output, norm_files, quiet, rule_ids, workers, dask_
     if output and fmt == "table":
         raise InputError("give -o a .csv or .json file for a city store (the table goes to the terminal)",
                          place="--output")
-    with (atomic_write(output) if output else nullcontext()) as stream:
+    if output:
+        destination = atomic_write(output)
+    elif quiet and fmt != "table":
+        destination = open(os.devnull, "w")  # noqa: SIM115 (closed by the with below)
+    else:
+        destination = nullcontext(sys.stdout)  # csv or json streamed to standard output
+    with destination as stream:
         report = StreamingReport(fmt, stream)
         with progress_reporter("checking", "segments", quiet) as progress:
             result = check_city(folder, norm_files, rule_ids=rule_ids, workers=workers, dask=dask_address,
