@@ -381,18 +381,39 @@ def test_a_foreign_non_empty_folder_is_refused_unless_forced(tmp_path):
         generate_city(tmp_path / "notes.txt", 0.1)
 
 
-def test_an_earlier_store_is_replaced_and_an_interrupted_run_leaves_no_manifest(tmp_path):
-    generate_city(tmp_path, 1.0, tile_size=100.0)
-    assert len(list((tmp_path / "tiles").glob("*.npz"))) > 1
+def test_an_earlier_store_stays_whole_until_its_replacement_is_complete(tmp_path):
+    folder = tmp_path / "city"
+    earlier = generate_city(folder, 1.0, tile_size=100.0)
+    files = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert len(list((folder / "tiles").glob("*.npz"))) > 1
 
     def interrupt(done, total, segments):
-        raise KeyboardInterrupt
+        if done == 2:
+            raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        generate_city(tmp_path, 1.0, tile_size=5000.0, progress=interrupt)
-    assert not (tmp_path / MANIFEST).exists()  # does not look complete
-    manifest = generate_city(tmp_path, 1.0, tile_size=5000.0)
-    assert [p.name for p in (tmp_path / "tiles").glob("*.npz")] == [Path(t.file).name for t in manifest.tiles]
+        generate_city(folder, 1.0, tile_size=100.0, seed=7, progress=interrupt)
+    assert {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()} == files
+    assert read_manifest(folder).tiles == earlier.tiles
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["city"]  # no staging folder left
+    manifest = generate_city(folder, 1.0, tile_size=5000.0)
+    assert [p.name for p in (folder / "tiles").glob("*.npz")] == [Path(t.file).name for t in manifest.tiles]
+    assert read_manifest(folder).folder == str(folder)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["city"]
+
+
+def test_an_interrupted_first_run_leaves_nothing(tmp_path):
+    def interrupt(done, total, segments):
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        generate_city(tmp_path / "new", 1.0, tile_size=100.0, progress=interrupt)
+    assert not (tmp_path / "new").exists()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        generate_city(tmp_path / "empty", 1.0, tile_size=100.0, progress=interrupt)
+    assert (tmp_path / "empty").is_dir() and not any((tmp_path / "empty").iterdir())  # kept, as it was
 
 
 def test_progress_is_reported_per_tile(tmp_path):
@@ -407,6 +428,7 @@ def test_progress_is_reported_per_tile(tmp_path):
     ({"km": 0}, "km"), ({"km": float("nan")}, "km"), ({"km": -2}, "km"), ({"km": 1e9}, "km"),
     ({"km": 1, "tile_size": 0}, "tile_size"), ({"km": 1, "vkls_share": -0.1}, "vkls_share"),
     ({"km": 1, "conflict_share": 1.5}, "conflict_share"), ({"km": 1, "seed": -1}, "seed"),
+    ({"km": 1, "seed": 2**64}, "seed"),
     ({"km": 1, "accuracy": float("inf")}, "accuracy"),
 ])
 def test_bad_parameters_are_refused(tmp_path, arguments, message):
@@ -433,7 +455,7 @@ def test_command_writes_a_city_and_prints_one_summary_line(tmp_path):
 
 @pytest.mark.parametrize("option, value", [
     ("--km", "0"), ("--km", "nan"), ("--km", "-3"), ("--tile-size", "0"), ("--vkls-share", "-0.5"),
-    ("--conflict-share", "1.5"), ("--accuracy", "-1"), ("--seed", "-1"),
+    ("--conflict-share", "1.5"), ("--accuracy", "-1"), ("--seed", "-1"), ("--seed", "99999999999999999999999"),
 ])
 def test_command_bad_values_exit_2_with_one_line(tmp_path, option, value):
     arguments = ["--km", "1", "-o", str(tmp_path / "city"), option, value]

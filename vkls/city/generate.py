@@ -181,6 +181,9 @@ MAX_KM = 100_000.0
 #: The smallest tile size accepted: smaller tiles would put nearly every line in a file of its own.
 MIN_TILE_SIZE = 10.0
 
+#: The largest --seed: the generators take it as an unsigned 64-bit word.
+MAX_SEED = 2**64 - 1
+
 SIDES = ("S", "E", "N", "W")
 #: Unit direction of each block side (counter-clockwise) and its outward normal (towards the street).
 SIDE_DIRECTION = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
@@ -1226,7 +1229,8 @@ def generate_city(folder: str | os.PathLike, km: float, *, seed: int = 1, vkls_s
     Parameters
     ----------
     folder : path
-        The store folder: new, empty, or an earlier city store (replaced).
+        The store folder: new, empty, or an earlier city store (replaced when the new one is
+        complete, which is written beside it meanwhile).
     km : float
         Street length (centre lines) to reach, kilometres; at least one block is made.
         About 4,500 segments per kilometre.
@@ -1259,10 +1263,23 @@ def generate_city(folder: str | os.PathLike, km: float, *, seed: int = 1, vkls_s
     km, seed, vkls_share, conflict_share, tile_size, accuracy = _checked(km, seed, vkls_share, conflict_share,
                                                                          tile_size, accuracy)
     folder = Path(folder)
-    _prepare_folder(folder, force)
+    created = not folder.exists()
+    target = _prepare_folder(folder, force)
+    try:
+        manifest = _write_city(target, folder, km, seed, vkls_share, conflict_share, tile_size, accuracy, progress)
+        _put_in_place(target, folder)
+    except BaseException:
+        _discard(target, folder, created)
+        raise
+    return manifest
+
+
+def _write_city(target: Path, folder: Path, km: float, seed: int, vkls_share: float, conflict_share: float,
+                tile_size: float, accuracy: float, progress) -> CityManifest:
+    """Generate the city into ``target`` (``folder`` or its staging folder) and write its manifest last."""
     city = _make_city(km, seed, vkls_share, conflict_share)
     ox, oy = (math.floor(v - ORIGIN_MARGIN) for v in city.grid.lower_left())
-    writer = _TileWriter(folder, (float(ox), float(oy)), tile_size)
+    writer = _TileWriter(target, (float(ox), float(oy)), tile_size)
     tally = _Tally()
     schedule = _Schedule(city, writer.origin, tile_size)
     segments = 0
@@ -1276,13 +1293,13 @@ def generate_city(folder: str | os.PathLike, km: float, *, seed: int = 1, vkls_s
         if progress is not None:
             progress(done, len(schedule.home_tiles), segments)
     writer.flush(None)
-    _write_conflicts(folder, tally)
+    _write_conflicts(target, tally)
     summary = _summary(city, km, tally, writer, accuracy)
     manifest = CityManifest(name=f"synthetic city, seed {seed}, {km:g} km of street", origin=writer.origin,
                             tile_size=tile_size, max_segment_length=max(writer.max_segment, 1e-9),
                             tiles=tuple(sorted(writer.entries, key=lambda t: (t.ix, t.iy))), summary=summary,
                             folder=str(folder))
-    write_manifest(folder, manifest)
+    write_manifest(target, manifest)
     return manifest
 
 
@@ -1306,28 +1323,80 @@ def _checked(km, seed, vkls_share, conflict_share, tile_size, accuracy):
     accuracy = number(accuracy, "accuracy")
     if not 0.0 <= accuracy <= 10.0:
         raise InputError(f"must lie between 0 and 10 m, got {accuracy:g}", place="accuracy")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(f"must be a whole number >= 0, got {seed!r}", place="seed")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise InputError(f"must be a whole number from 0 to {MAX_SEED}, got {seed!r}", place="seed")
     return km, int(seed), float(vkls_share), float(conflict_share), tile_size, accuracy
 
 
-def _prepare_folder(folder: Path, force: bool) -> None:
-    """Refuse a file or a foreign non-empty folder (unless ``force``); remove an earlier store's manifest first."""
+def _prepare_folder(folder: Path, force: bool) -> Path:
+    """Where to write the city: ``folder`` when it is new or empty (or foreign and ``force``), else a
+    staging folder beside it, so that an earlier city store stays whole until the new one is complete.
+
+    Refuses a file, or a foreign non-empty folder unless ``force`` (then an earlier manifest in it is
+    removed first, so that the folder does not look complete until the run ends).
+    """
     if folder.exists() and not folder.is_dir():
         raise InputError("exists and is not a folder", source=str(folder))
-    if folder.is_dir() and not force and not is_city_store(folder) and not _only_store_files(folder):
+    holds_a_store = folder.is_dir() and any(folder.iterdir()) and (is_city_store(folder)
+                                                                    or _only_store_files(folder))
+    if folder.is_dir() and not force and not holds_a_store and any(folder.iterdir()):
         raise InputError("the folder is not empty and holds no city store; give --force to write into it anyway",
                          source=str(folder))
+    target = _staging(folder) if holds_a_store else folder
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / MANIFEST).unlink(missing_ok=True)  # from here on the folder does not look complete
-        (folder / CONFLICTS_FILE).unlink(missing_ok=True)
-        tiles = folder / "tiles"
-        if tiles.is_dir():
-            for stale in tiles.glob("t_*.npz"):
-                stale.unlink()
+        if target != folder:
+            _remove_tree(target)  # left by an interrupted run
+        target.mkdir(parents=True, exist_ok=True)
+        if target == folder:
+            (folder / MANIFEST).unlink(missing_ok=True)
+            (folder / CONFLICTS_FILE).unlink(missing_ok=True)
+            tiles = folder / "tiles"
+            if tiles.is_dir():
+                for stale in tiles.glob("t_*.npz"):
+                    stale.unlink()
     except OSError as error:
         raise InputError(f"cannot write the city store ({error.strerror})", source=str(folder)) from None
+    return target
+
+
+def _staging(folder: Path) -> Path:
+    """The folder beside ``folder`` that a replacing run writes into (hidden, same file system)."""
+    return folder.parent / f".{folder.name}.generating"
+
+
+def _put_in_place(target: Path, folder: Path) -> None:
+    """Swap a complete staging folder in for the earlier store (two renames; the old one is then removed)."""
+    if target == folder:
+        return
+    retired = folder.parent / f".{folder.name}.replaced"
+    try:
+        _remove_tree(retired)
+        os.rename(folder, retired)
+        os.rename(target, folder)
+    except OSError as error:
+        raise InputError(f"cannot put the new city store in place ({error.strerror})", source=str(folder)) from None
+    _remove_tree(retired)
+
+
+def _discard(target: Path, folder: Path, created: bool) -> None:
+    """After a failed or interrupted run: remove the staging folder (the earlier store is untouched),
+    or what this run wrote into ``folder``: its tiles and conflicts list (never a manifest: it was
+    removed at the start), and the folder itself when the run ``created`` it."""
+    if target != folder:
+        _remove_tree(target)
+        return
+    for written in [*sorted((folder / "tiles").glob("t_*.npz")), folder / CONFLICTS_FILE]:
+        written.unlink(missing_ok=True)
+    for empty in (folder / "tiles", folder) if created else (folder / "tiles",):
+        if empty.is_dir() and not any(empty.iterdir()):
+            empty.rmdir()
+
+
+def _remove_tree(path: Path) -> None:
+    import shutil
+
+    if path.is_dir():
+        shutil.rmtree(path)
 
 
 def _only_store_files(folder: Path) -> bool:
