@@ -23,7 +23,8 @@ def generate_group():
               help="Street length to reach, in kilometres of street centre line (at least one block is made; "
                    "about 4,500 segments per km: --km 10 gives ~5e4 segments, --km 2200 ~1e7).")
 @click.option("-o", "--output", "folder", type=click.Path(file_okay=False), required=True,
-              help="The city store folder to write (new, empty, or an earlier city store, which is replaced once the new one is complete: it needs room for both meanwhile).")
+              help="The city store folder to write (new, empty, or an earlier city store, which is replaced once "
+                   "the new one is complete: it needs room for both meanwhile).")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Random seed: the same seed and --km give identical files.")
 @click.option("--vkls-share", type=float, default=0.2, show_default=True,
