@@ -104,6 +104,20 @@ BAD_STREETS = {
     "connection to unknown network": (base_street() + network("W", "water")
                                       + '[[connections]]\nnetworks = ["Q"]\nspacing = 6.0\n',
                                       r"connections\[0\]\.networks: unknown network 'Q'"),
+    "rack level without networks": (base_street("vkls") + network("W", "water")
+                                    + '[rack]\n[[rack.levels]]\ndepth = 0.5\nnetworks = []\n',
+                                    r"rack\.levels\[0\]\.networks: expected at least one name"),
+    "segment length of a tenth of a micrometre": (
+        base_street().replace('"horizontal"\n', '"horizontal"\nsegment_length = 1e-7\n') + network("W", "water"),
+        r"street\.segment_length: must be at least 0\.05"),
+    "house connections every micrometre": (base_street() + network("W", "water")
+                                           + '[[connections]]\nnetworks = ["W"]\nspacing = 1e-6\n',
+                                           r"connections\[0\]\.spacing: must be at least 0\.5"),
+    "offset of 1e300 m": (base_street() + network("W", "water", offset="1e300"),
+                          r"networks\[0\]\.offset: must be at most 1e\+06"),
+    "first house connection at 1e300 m": (base_street() + network("W", "water")
+                                          + '[[connections]]\nnetworks = ["W"]\nspacing = 6.0\nstart = 1e300\n',
+                                          r"connections\[0\]\.start: must be at most 1e\+06"),
     "binary file": ("\x00\x01\x02\xff", r"not valid TOML|not a text"),
     "truncated XML instead of a street file": ('<?xml version="1.0"?>\n<imkl:FeatureCollection xmlns:imkl=',
                                                r"not valid TOML"),

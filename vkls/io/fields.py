@@ -9,6 +9,10 @@ from vkls.errors import InputError
 
 _MISSING = object()
 
+#: The largest number a street file may hold (metres): no length, offset, depth or chainage of a
+#: street comes near 1,000 km. Beyond it a value is a typo, and values like 1e300 overflow the geometry.
+LARGEST_NUMBER = 1e6
+
 
 class Fields:
     """A view on one TOML table with validating getters.
@@ -55,7 +59,7 @@ class Fields:
         return value
 
     def number(self, key: str, default: Any = _MISSING, minimum: float | None = 0.0,
-               strictly_positive: bool = False, maximum: float | None = None) -> float | None:
+               strictly_positive: bool = False, maximum: float = LARGEST_NUMBER) -> float | None:
         value = self._get(key, default)
         if value is default and default is not _MISSING:
             return value
@@ -68,7 +72,7 @@ class Fields:
             raise self.error(key, f"must be greater than 0, got {value:g}")
         if minimum is not None and value < minimum:
             raise self.error(key, f"must be at least {minimum:g}, got {value:g}")
-        if maximum is not None and value > maximum:
+        if value > maximum:
             raise self.error(key, f"must be at most {maximum:g}, got {value:g}")
         return value
 
@@ -88,6 +92,8 @@ class Fields:
             return value
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise self.error(key, f"expected a list of names, got {value!r}")
+        if not value:
+            raise self.error(key, "expected at least one name, got an empty list")
         return tuple(value)
 
     def tables(self, key: str) -> list["Fields"]:

@@ -22,6 +22,11 @@ SURFACES = ("paving", "asphalt", "carriageway", "parking", "cycle", "green", "tr
 SIZE_CLASSES = ("1a", "1b", "2", "3")
 KINDS = tuple(k.value for k in NetworkKind)
 MIN_LEG_LENGTH = 1e-3  # metres; shorter route legs are duplicate vertices, not geometry
+#: The shortest segment length (metres): finer sampling adds no accuracy to capsules of centimetres
+#: and millions of segments per metre of street would fill the memory.
+MIN_SEGMENT_LENGTH = 0.05
+#: The smallest spacing of house connections and trees in a row (metres).
+MIN_SPACING = 0.5
 
 
 def read_street(path: str, norms: Norms) -> Street:
@@ -82,7 +87,7 @@ def read_street(path: str, norms: Norms) -> Street:
     return Street(
         name=head.text("name", path), source=path, route=route, zones=zones, arrangement=arrangement,
         networks=networks, rack=rack, trees=trees, connections=connections, reservations=reservations,
-        segment_length=head.number("segment_length", 1.0, strictly_positive=True),
+        segment_length=head.number("segment_length", 1.0, minimum=MIN_SEGMENT_LENGTH),
     )
 
 
@@ -247,7 +252,7 @@ def _tree_rows(rows: list[Fields], route_length: float) -> tuple[Tree, ...]:
     for index, fields in enumerate(rows):
         fields.allow_only("prefix", "start", "spacing", "end", "offset", "size_class", "trunk_diameter",
                           "crown_radius", "root_barrier")
-        spacing = fields.number("spacing", strictly_positive=True)
+        spacing = fields.number("spacing", minimum=MIN_SPACING)
         start = fields.number("start", spacing / 2)
         end = fields.number("end", route_length)
         prefix = fields.text("prefix", f"tree{index + 1}-")
@@ -261,7 +266,7 @@ def _connections(fields: Fields, networks, norms: Norms) -> list[ConnectionSpec]
     fields.allow_only("networks", "spacing", "start", "diameter", "facade_depth", "run_depth")
     known = {n.id: n for n in networks}
     specs = []
-    spacing = fields.number("spacing", strictly_positive=True)
+    spacing = fields.number("spacing", minimum=MIN_SPACING)
     for network_id in fields.text_list("networks"):
         if network_id not in known:
             raise fields.error("networks", f"unknown network '{network_id}'")
