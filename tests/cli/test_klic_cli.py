@@ -49,11 +49,27 @@ def test_bad_deliveries_exit_2_with_one_line(tmp_path):
     empty = tmp_path / "Levering_3.zip"
     with zipfile.ZipFile(empty, "w") as archive:
         archive.writestr("3/readme.txt", "no gml here")
-    for path, message in ((cut, "not well-formed XML"), (empty, "the zip holds no GML")):
+    damaged = tmp_path / "Levering_4.zip"
+    with zipfile.ZipFile(damaged, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("4/GI_gebiedsinformatielevering_4.xml", text * 20)
+    raw = bytearray(damaged.read_bytes())
+    raw[600:700] = bytes(b ^ 0x5A for b in raw[600:700])  # inside the compressed data
+    damaged.write_bytes(bytes(raw))
+    cases = [(cut, "not well-formed XML"), (empty, "the zip holds no GML"), (damaged, "the zip is damaged")]
+    for name, (old, new), message in (
+            ("dimension0.gml", ("<gml:LineString ", '<gml:LineString srsDimension="0" '), "srsDimension must be 2 or 3"),
+            ("dimensiontext.gml", ("<gml:LineString ", '<gml:LineString srsDimension="abc" '),
+             "srsDimension must be 2 or 3"),
+            ("infinite.gml", ("155005 463000", "155005 inf"), "coordinates must be finite RD New metres"),
+            ("nan.gml", ("155005 463000", "nan 463000"), "coordinates must be finite RD New metres")):
+        path = tmp_path / name
+        path.write_text(text.replace(old, new), encoding="utf-8")
+        cases.append((path, message))
+    for path, message in cases:
         result = run("check", path)
-        assert result.exit_code == 2
+        assert result.exit_code == 2, (path, result.output)
         assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"vkls: error: {path}") \
-            and message in result.stderr
+            and message in result.stderr, result.stderr
 
 
 def test_exports_by_extension_and_binary_formats_need_a_file(tmp_path):

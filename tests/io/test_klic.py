@@ -51,6 +51,20 @@ def test_defaults_per_kind_where_the_delivery_gives_no_diameter_or_depth(tmp_pat
     assert (imported.counts.diameters_default, imported.counts.depths_default) == (1, 1)
 
 
+@pytest.mark.parametrize("standard_depth, diameter_mm", [(1e300, -110), (-0.5, 0), (25.0, 1e7)])
+def test_implausible_standard_depth_and_diameter_fall_back_to_the_kind_defaults(tmp_path, standard_depth, diameter_mm):
+    path = write(tmp_path, network("nl.imkl-KL1.water", "water", standard_depth),
+                 link("nl.imkl-KL1.L1", [(X0, Y0), (X0 + 5, Y0)]),
+                 line("Waterleiding", "nl.imkl-KL1.W1", "nl.imkl-KL1.water", ["nl.imkl-KL1.L1"], diameter_mm=diameter_mm))
+    imported = load_klic(str(path), NORMS)
+    (pipe,) = imported.network_map.utilities
+    diameter = NORMS.number("networks.water.diameter")
+    assert pipe.diameter == diameter
+    assert pipe.points[:, 2] == pytest.approx(NORMS.number("networks.water.cover") + diameter / 2)
+    counts = imported.counts
+    assert (counts.diameters_default, counts.depths_default, counts.depths_standard) == (1, 1, 0)
+
+
 def test_diameter_units_cm_and_kabelbed_width(tmp_path):
     path = write(tmp_path, network("n", "warmte", 1.0), network("m", "middenspanning", 0.6),
                  link("L1", [(X0, Y0), (X0 + 5, Y0)]), link("L2", [(X0, Y0 + 3), (X0 + 5, Y0 + 3)]),

@@ -38,6 +38,8 @@ DEPTH_TYPES = ("DiepteTovMaaiveld", "DiepteNAP")
 
 #: Coordinate reference systems accepted: RD New (EPSG:28992) and RD New + NAP height (EPSG:7415).
 ACCEPTED_EPSG = ("28992", "7415")
+#: RD New coordinates (and NAP heights) lie well below this, metres; a street file has the same bound.
+MAX_COORDINATE = 1e7
 _EPSG = re.compile(r"EPSG[:/]+(?:[\d.]*[:/]+)?(\d+)$", re.IGNORECASE)
 
 #: Units of measure (the last part of an OGC uom URN) in metres.
@@ -389,18 +391,24 @@ def _coordinates(container, feature_id: str, source: str) -> np.ndarray:
         srs = element.get("srsName")
         if srs is not None:
             _check_crs(srs, element, feature_id, source)
-        if element.get("srsDimension"):
-            dimension = int(element.get("srsDimension"))
         key = _local(element)
+        place = f"{feature_id or _local(container)} <gml:{key}>"
+        if element.get("srsDimension"):
+            dimension = element.get("srsDimension").strip()
+            if dimension not in ("2", "3"):
+                raise InputError(f"srsDimension must be 2 or 3, got '{dimension}'", source=source, place=place)
+            dimension = int(dimension)
         if key in ("posList", "pos") and element.text and element.text.strip():
             try:
                 values = np.array(element.text.split(), dtype=np.float64)
             except ValueError:
-                raise InputError("coordinates are not numbers", source=source,
-                                 place=f"{feature_id or _local(container)} <gml:{key}>") from None
+                raise InputError("coordinates are not numbers", source=source, place=place) from None
+            if not (np.abs(values) < MAX_COORDINATE).all():  # NaN and infinity too
+                raise InputError(f"coordinates must be finite RD New metres below {MAX_COORDINATE:g}", source=source,
+                                 place=place)
             if len(values) % dimension:
                 raise InputError(f"{len(values)} coordinate values do not make {dimension}D points", source=source,
-                                 place=f"{feature_id or _local(container)} <gml:{key}>")
+                                 place=place)
             parts.append(values.reshape(-1, dimension)[:, :2])
     if not parts:
         return np.zeros((0, 2))

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +40,17 @@ from vkls.errors import InputError
 from vkls.io.imkl import CONTAINER_TYPES, DEPTH_TYPES, LINE_TYPES, ImklDelivery, parse_imkl
 from vkls.io.klic_containers import containment_groups, merge_labels
 from vkls.io.klic_counts import NOT_MODELLED, ROLE_OF_TYPE, ImportCounts
-from vkls.io.klic_depth import MAX_ANNOTATION_DISTANCE, DepthPoint, cover_of_annotation, depth_profile, nearest_line
+from vkls.io.klic_depth import (
+    MAX_ANNOTATION_DISTANCE,
+    MAX_PLAUSIBLE_COVER,
+    DepthPoint,
+    cover_of_annotation,
+    depth_profile,
+    nearest_line,
+)
+
+#: A stated diameter outside (0, this] metres is not a plausible cable or pipe: the kind's default is used.
+MAX_PLAUSIBLE_DIAMETER = 5.0
 from vkls.model import NetworkKind, NetworkMap, Utility
 
 K = NetworkKind
@@ -150,8 +161,11 @@ def _parse(path: str) -> tuple[ImklDelivery, str]:
     with archive:
         member = _gml_member(archive, str(path))
         source = f"{path}/{member}"
-        with archive.open(member) as stream:
-            return parse_imkl(stream, source), source
+        try:
+            with archive.open(member) as stream:
+                return parse_imkl(stream, source), source
+        except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+            raise InputError(f"the zip is damaged ({error}); ask for the delivery again", source=source) from None
 
 
 def _gml_member(archive: zipfile.ZipFile, source: str) -> str:
@@ -248,15 +262,14 @@ def _build_utilities(delivery: ImklDelivery, norms, counts: ImportCounts) -> lis
             count.skip(f"missing geometry ({missing})", object_id(record.id))
             continue
         count.used += 1
-        if record.diameter is not None:
+        if record.diameter is not None and 0 < record.diameter <= MAX_PLAUSIBLE_DIAMETER:
             diameter = record.diameter
             counts.diameters_given += 1
         else:
             diameter = norms.number(f"networks.{kind.value}.diameter")
             counts.diameters_default += 1
-        if network.standard_depth is not None and network.standard_depth >= 0:
-            base_cover = network.standard_depth
-        else:
+        base_cover = _standard_cover(network)
+        if base_cover is None:
             base_cover = norms.number(f"networks.{kind.value}.cover")
         for n, (_, xy) in enumerate(courses, start=1):
             part_id = object_id(record.id) if len(courses) == 1 else f"{object_id(record.id)}/{n}"
@@ -284,11 +297,17 @@ def _build_utilities(delivery: ImklDelivery, norms, counts: ImportCounts) -> lis
     for part in {p.record.id: p for p in parts}.values():  # one count per object, not per link
         if part.record.id in annotated:
             counts.depths_annotated += 1
-        elif delivery.networks[part.record.network].standard_depth is not None:
+        elif _standard_cover(delivery.networks[part.record.network]) is not None:
             counts.depths_standard += 1
         else:
             counts.depths_default += 1
     return utilities
+
+
+def _standard_cover(network) -> float | None:
+    """The network's ``standaardDieptelegging`` (metres) where it is a plausible cover depth, else None."""
+    depth = network.standard_depth
+    return depth if depth is not None and 0 <= depth <= MAX_PLAUSIBLE_COVER else None
 
 
 def _utility(delivery: ImklDelivery, part: _Part, points: list[DepthPoint], network, group: str) -> Utility:
