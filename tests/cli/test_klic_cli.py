@@ -98,8 +98,12 @@ def test_render_a_delivery_from_above(tmp_path):
     result = run("render", SMALL, "-o", out, "--view", "top", "--size", "320x200")
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"\x89PNG")
-    result = run("render", SMALL, "-o", out, "--view", "section")
-    assert result.exit_code == 2 and "no route to cut a section" in result.stderr
+    for command in (["render", SMALL, "-o", out, "--view", "section"], ["section", SMALL, "--chainage", 5, "-o",
+                                                                           tmp_path / "section.png"]):
+        result = run(*command)
+        assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
+        assert result.stderr.startswith(f"vkls: error: {SMALL}: ") and "no route to cut a section" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["map.png"]
 
 
 def test_trees_option_adds_a_gis_layer_to_a_street(tmp_path):

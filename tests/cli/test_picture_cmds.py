@@ -43,7 +43,8 @@ def test_render_conflicts_only(tmp_path):
     (["-o", "{out}.jpg"], "ending in .png"),
     (["-o", "{out}.png", "--size", "big"], "WIDTHxHEIGHT"),
     (["-o", "{out}.png", "--size", "10x10"], "16 to 8000"),
-    (["-o", "{out}.png", "--view", "section", "--chainage", "500"], "outside the route"),
+    (["-o", "{out}.png", "--view", "section", "--chainage", "500"], f"{STREET}: chainage 500 m is outside the route"),
+    (["-o", "{out}.png", "--view", "section", "--chainage", "nan"], f"{STREET}: chainage nan m is outside the route"),
     (["-o", "{missing}/x.png"], "folder does not exist"),
 ])
 def test_render_bad_input_exits_2_with_one_line(tmp_path, args, message):

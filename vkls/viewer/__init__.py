@@ -9,3 +9,6 @@ load only inside the functions that draw.
 - :mod:`vkls.viewer.interactive`: the ``vkls view`` window (layer toggles, picking, section slider).
 - :mod:`vkls.viewer.section`: the 2D cross-section drawn to scale with matplotlib (SVG, PNG).
 """
+
+#: Why a map of existing networks (a KLIC delivery) has no cross-section.
+NO_ROUTE_FOR_SECTION = "a map of existing networks has no route to cut a section along; use 'vkls render --view top'"

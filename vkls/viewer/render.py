@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vkls.errors import InputError
+from vkls.viewer import NO_ROUTE_FOR_SECTION
 from vkls.viewer.colours import CONFLICT_COLOUR, legend_text, style_of
 from vkls.viewer.meshes import Layer, network_label_points, scene_layers, section_caps, street_width
 
@@ -393,7 +394,7 @@ def render_image(street, scene, conflicts, view: str = "iso", chainage: float | 
         Unknown view or a chainage outside the route.
     """
     if not scene.has_section and view == "section":
-        raise InputError("a map of existing networks has no route to cut a section along; use --view iso or top")
+        raise InputError(NO_ROUTE_FOR_SECTION)
     chainage = check_view(view, chainage, scene.alignment.length) if scene.has_section else check_view(view, None, 0.0)
     quiet_vtk()
     plotter = new_plotter(off_screen=True, size=size)
