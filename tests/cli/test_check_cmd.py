@@ -150,6 +150,36 @@ def test_missing_file_and_folder_exit_2(tmp_path):
         assert result.exit_code == 2 and message in result.stderr
 
 
+VALUE = '\nstatus = "local"\nsource = "x"\n'
+BAD_NORMS = {
+    "not UTF-8": (b"\xff\xfe\x00", "not valid TOML (not UTF-8 text)"),
+    "text for a number": ('[networks.datatransport.cover]\nvalue = "deep"' + VALUE,
+                          "networks.datatransport.cover.value: expected a number as in networks.toml, got 'deep'"),
+    "number for a list": ("[placement.vkls_order]\nvalue = 3" + VALUE,
+                          "placement.vkls_order.value: expected a list of kinds as in placement.toml, got 3.0"),
+    "zero diameter": ("[networks.water.diameter]\nvalue = 0" + VALUE,
+                      "networks.water.diameter.value: must be greater than 0"),
+    "zero rack post spacing": ("[placement.rack_post_spacing]\nvalue = 0" + VALUE,
+                               "placement.rack_post_spacing.value: must be greater than 0"),
+    "clearance of a kilometre": ('[[clearance.pair]]\nkinds = ["water", "warmte"]\nparallel = 1000\ncrossing = 0.5'
+                                 + VALUE, r"clearance.pair[0].parallel: must be at most 25, got 1000"),
+    "1e300 m working room": ("[access.working_room]\nvalue = 1e300" + VALUE,
+                             "access.working_room: must be at most 10000, got 1e+300"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_NORMS))
+def test_bad_norms_values_exit_2_with_one_line_naming_the_norms_file(tmp_path, case):
+    content, message = BAD_NORMS[case]
+    norms = tmp_path / "mine.toml"
+    norms.write_bytes(content if isinstance(content, bytes) else content.encode())
+    for command in (["check", str(SAMPLES / "leiden-vkls.toml")], ["norms", "show"]):
+        result = CliRunner().invoke(cli, [*command, "--norms", str(norms)])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"vkls: error: {norms}: "), result.stderr
+        assert message in result.stderr, result.stderr
+
+
 def test_bad_norms_file_exits_2_naming_file_and_key(tmp_path):
     cases = {
         'parallel = -0.3': r"clearance\.pair\[0\]\.parallel: must not be negative",

@@ -21,6 +21,16 @@ from vkls.errors import InputError
 from vkls.model import RACK_KIND, NetworkKind
 
 STATUSES = ("normative", "practitioner", "local")
+#: The largest distance a clearance or thermal entry may require (metres): a rule's distance is
+#: also the reach of the broad phase, and a typo like 1e6 would pair every object with every other.
+MAX_PAIR_DISTANCE = 25.0
+#: Sizes that cannot be zero (besides every diameter): the rack's parts and spacing.
+POSITIVE_KEYS = frozenset(f"placement.rack_{key}" for key in ("post_spacing", "width", "level_pitch", "top_depth",
+                                                               "bottom_depth", "post_size", "beam_height",
+                                                               "plate_thickness"))
+#: The largest value of any other rule number (metres, degrees, factors, m³); the built-in values
+#: reach 100. A larger one is a typo.
+MAX_RULE_NUMBER = 1e4
 WILDCARD = "*"
 PAIR_KINDS = frozenset({k.value for k in NetworkKind} | {RACK_KIND, WILDCARD})
 SECTIONS = ("clearance", "thermal", "networks", "placement", "trees", "cover", "access", "duplicates", "order",
@@ -211,6 +221,10 @@ def _read_file(path: str, tables: _Tables) -> None:
         raise InputError("norms file not found", source=path) from None
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"not valid TOML ({error})", source=path) from None
+    except UnicodeDecodeError:
+        raise InputError("not valid TOML (not UTF-8 text)", source=path) from None
+    except IsADirectoryError:
+        raise InputError("a folder, not a norms file", source=path) from None
     except OSError as error:
         raise InputError(f"cannot read norms file ({error.strerror})", source=path) from None
     for section, content in document.items():
@@ -243,7 +257,7 @@ def _read_thermal(path, content, tables: _Tables) -> None:
             place = f"thermal.pair[{index}]"
             kinds = _kinds(path, place, entry, ordered=True,
                            allowed={"parallel", "crossing", "above", "reason", "status", "source"})
-            numbers = {name: _distance(path, f"{place}.{name}", entry.get(name))
+            numbers = {name: _distance(path, f"{place}.{name}", entry.get(name), MAX_PAIR_DISTANCE)
                        for name in ("parallel", "crossing", "above")}
             reason = entry.get("reason", "")
             if not isinstance(reason, str):
@@ -310,7 +324,8 @@ def _clearance_entry(path: str, place: str, entry: Any, with_kinds: bool) -> Cle
         kinds = _kinds(path, place, entry, ordered=False, allowed=allowed)
         if kinds == (WILDCARD, WILDCARD):
             raise InputError("use [clearance.default] for the pair ['*', '*']", source=path, place=f"{place}.kinds")
-    distances = {name: _distance(path, f"{place}.{name}", entry.get(name)) for name in ("parallel", "crossing")}
+    distances = {name: _distance(path, f"{place}.{name}", entry.get(name), MAX_PAIR_DISTANCE)
+                 for name in ("parallel", "crossing")}
     status, source = _provenance(path, place, entry)
     return ClearanceEntry(kinds=kinds, parallel=distances["parallel"], crossing=distances["crossing"],
                           status=status, source=source, origin=path)
@@ -323,9 +338,21 @@ def _read_values(path: str, prefix: str, content: dict, values: dict) -> None:
             raise InputError("expected a table {value = ..., status = ..., source = ...}", source=path, place=place)
         if "value" in item:
             _validate_key(path, place)
-            values[place] = _leaf(path, place, item)
+            leaf = _leaf(path, place, item)
+            earlier = values.get(place)
+            if earlier is not None and _value_type(leaf.value) != _value_type(earlier.value):
+                raise InputError(f"expected {_value_type(earlier.value)} as in {Path(earlier.origin).name}, got "
+                                 f"{leaf.value!r}", source=path, place=f"{place}.value")
+            if leaf.value == 0 and (place in POSITIVE_KEYS or place.endswith("diameter")):
+                raise InputError("must be greater than 0, got 0", source=path, place=f"{place}.value")
+            values[place] = leaf
         else:
             _read_values(path, place, item, values)
+
+
+def _value_type(value) -> str:
+    """How a norm value is written: a number, a text or a list of network kinds."""
+    return "a number" if isinstance(value, float) else "a text" if isinstance(value, str) else "a list of kinds"
 
 
 def _validate_key(path: str, place: str) -> None:
@@ -356,13 +383,15 @@ def _leaf(path: str, place: str, item: dict) -> NormValue:
     return NormValue(key=place, value=value, status=status, source=source, origin=path)
 
 
-def _distance(path: str, place: str, value: Any) -> float:
+def _distance(path: str, place: str, value: Any, maximum: float = MAX_RULE_NUMBER) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError(f"expected a number, got {value!r}", source=path, place=place)
     if not math.isfinite(value):
         raise InputError(f"expected a finite number, got {value}", source=path, place=place)
     if value < 0:
         raise InputError(f"must not be negative, got {value}", source=path, place=place)
+    if value > maximum:
+        raise InputError(f"must be at most {maximum:g}, got {value:g}", source=path, place=place)
     return float(value)
 
 
