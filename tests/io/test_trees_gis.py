@@ -41,7 +41,7 @@ def test_wgs84_geojson_is_transformed_to_rd_new_and_defaults_fill_in(tmp_path):
     first, second = read_trees(str(path))
     assert first.xy == pytest.approx((X0 + 5, Y0 - 3), abs=1e-3)
     assert (first.id, first.size_class, first.trunk_diameter, first.crown_radius) == ("B7", "1b", 0.5, 4.0)
-    assert (second.id, second.size_class) == ("T2", DEFAULT_SIZE_CLASS)
+    assert (second.id, second.size_class) == ("GIS-T2", DEFAULT_SIZE_CLASS)
     assert (second.trunk_diameter, second.crown_radius, second.root_barrier) == (0.35, 2.5, True)
 
 
@@ -76,6 +76,12 @@ def test_geopackage_trees_in_their_own_crs(tmp_path):
       "properties": {"trunk_diameter": -0.2}}, "feature 1: trunk_diameter must be greater than 0, got -0.2"),
     ({"type": "Feature", "geometry": {"type": "Point", "coordinates": [5000000.0, Y0]}, "properties": {}},
      "outside RD New's area"),
+    ("x", "features[0]: expected a Feature object"),
+    ({"type": "Feature", "geometry": {"type": "Point", "coordinates": [X0]}, "properties": {}},
+     "features[0]: a Point needs its x and y coordinates, got [155000.0]"),
+    ({"type": "Feature", "geometry": {"type": "Point", "coordinates": [X0, Y0]}, "properties": ["id"]},
+     "features[0]: properties must be an object"),
+    ({"type": "Feature", "geometry": "Point"}, "features[0]: expected a Point geometry, got none"),
 ])
 def test_bad_tree_layers_are_named(tmp_path, feature, message):
     path = tmp_path / "bad.geojson"
@@ -83,6 +89,13 @@ def test_bad_tree_layers_are_named(tmp_path, feature, message):
     with pytest.raises(InputError) as error:
         read_trees(str(path))
     assert message in str(error.value) and str(error.value).startswith(str(path))
+
+
+def test_features_that_are_not_a_list_are_named(tmp_path):
+    path = tmp_path / "bad.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": "x"}), encoding="utf-8")
+    with pytest.raises(InputError, match="expected a GeoJSON FeatureCollection of points"):
+        read_trees(str(path))
 
 
 def test_trees_are_projected_onto_a_streets_route(tmp_path):
@@ -104,5 +117,17 @@ def test_trees_join_a_map_by_their_position_and_clash_with_its_cables(tmp_path):
     network_map, skipped = add_trees(NetworkMap("m", "test", (cable,)), trees, "trees.geojson")
     assert skipped == [] and network_map.trees[0].xy == (X0 + 5, Y0 + 1)
     assert {"tree-distance", "root-zone"} <= {c.rule for c in check_street(network_map, NORMS).conflicts}
-    with pytest.raises(InputError, match="tree id 'T1' is already used"):
+    with pytest.raises(InputError, match="tree id 'GIS-T1' is already used"):
         add_trees(network_map, trees, "trees.geojson")
+    named_like_the_cable = read_trees(str(geojson(tmp_path, [(X0 + 5, Y0 + 1)], [{"id": "L"}], name="l.geojson")))
+    with pytest.raises(InputError, match="tree id 'L' is already used"):
+        add_trees(NetworkMap("m", "test", (cable,)), named_like_the_cable, "l.geojson")
+
+
+def test_a_tree_may_not_take_a_networks_id_in_a_street(tmp_path):
+    street_file = tmp_path / "street.toml"
+    street_file.write_text(BASE_STREET + network("W1", "water", offset=2.0), encoding="utf-8")
+    street = read_street(str(street_file), NORMS)
+    trees = read_trees(str(geojson(tmp_path, [(X0 + 6, Y0 - 2.5)], [{"id": "W1"}])))
+    with pytest.raises(InputError, match="tree id 'W1' is already used"):
+        add_trees(street, trees, "trees.geojson")

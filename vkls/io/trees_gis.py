@@ -45,6 +45,8 @@ RD_BOUNDS = ((-7000.0, 300000.0), (289000.0, 629000.0))
 #: (at the end, with its true distance): the ends of a route are rarely drawn to the centimetre.
 ROUTE_END_SLACK = 0.5
 RD_NEW = "EPSG:28992"
+#: Id of the n-th tree of a layer without ids: ``GIS-T1``, ... (``T1`` is a telecom cable's id in many streets).
+UNNAMED_TREE_PREFIX = "GIS-T"
 WGS84 = "EPSG:4326"
 
 _FIELDS = {
@@ -105,9 +107,10 @@ def add_trees(model, trees: tuple[Tree, ...], source: str):
     Raises
     ------
     InputError
-        A tree id that the street or map already has.
+        A tree id that the street or map already uses (for a tree, a network or a reservation).
     """
-    taken = {t.id for t in model.trees}
+    taken = {o.id for o in (*model.trees, *getattr(model, "networks", ()), *getattr(model, "utilities", ()),
+                            *getattr(model, "reservations", ()))}
     clash = next((t.id for t in trees if t.id in taken), None)
     if clash is not None:
         raise InputError(f"tree id '{clash}' is already used in {model.source}", source=source)
@@ -151,19 +154,29 @@ def _read_geojson(file: Path, source: str) -> tuple[np.ndarray, list[dict]]:
         raise InputError("not a GeoJSON object", source=source)
     features = document.get("features") if document.get("type") == "FeatureCollection" else (
         [document] if document.get("type") == "Feature" else None)
-    if features is None:
-        raise InputError("expected a GeoJSON FeatureCollection of points", source=source)
+    if not isinstance(features, list):
+        raise InputError("expected a GeoJSON FeatureCollection of points (a list of features)", source=source)
     points, properties = [], []
     for n, feature in enumerate(features):
-        geometry = (feature or {}).get("geometry") or {}
-        if geometry.get("type") != "Point" or len(geometry.get("coordinates") or []) < 2:
-            raise InputError(f"expected a Point geometry, got {geometry.get('type') or 'none'}", source=source,
-                             place=f"features[{n}]")
+        place = f"features[{n}]"
+        if not isinstance(feature, dict):
+            raise InputError("expected a Feature object", source=source, place=place)
+        geometry = feature.get("geometry") or {}
+        kind = geometry.get("type") if isinstance(geometry, dict) else None
+        if kind != "Point":
+            raise InputError(f"expected a Point geometry, got {kind or 'none'}", source=source, place=place)
+        coordinates = geometry.get("coordinates")
+        if not isinstance(coordinates, list) or len(coordinates) < 2:
+            raise InputError(f"a Point needs its x and y coordinates, got {coordinates!r}", source=source,
+                             place=place)
         try:
-            points.append([float(v) for v in geometry["coordinates"][:2]])
+            points.append([float(v) for v in coordinates[:2]])
         except (TypeError, ValueError):
-            raise InputError("coordinates are not numbers", source=source, place=f"features[{n}]") from None
-        properties.append(feature.get("properties") or {})
+            raise InputError("coordinates are not numbers", source=source, place=place) from None
+        feature_properties = feature.get("properties") or {}
+        if not isinstance(feature_properties, dict):
+            raise InputError("properties must be an object", source=source, place=place)
+        properties.append(feature_properties)
     xy = np.array(points, dtype=np.float64).reshape(-1, 2)
     crs = _geojson_crs(document, xy)
     return _to_rd(xy, crs, source), properties
@@ -242,7 +255,7 @@ def _field(props: dict, key: str):
 
 def _tree(n: int, xy: np.ndarray, props: dict, source: str) -> Tree:
     place = f"feature {n}"
-    tree_id = str(_field(props, "id") or f"T{n}")
+    tree_id = str(_field(props, "id") or f"{UNNAMED_TREE_PREFIX}{n}")
     size_class = str(_field(props, "size_class") or DEFAULT_SIZE_CLASS).strip().lower()
     if size_class not in SIZE_CLASSES:
         raise InputError(f"size class must be one of {', '.join(SIZE_CLASSES)}, got '{size_class}'", source=source,
