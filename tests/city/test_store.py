@@ -84,3 +84,32 @@ def test_a_missing_array_is_named(one_tile, tmp_path):
     np.savez(target, **columns)
     with pytest.raises(InputError, match="tree_crown"):
         read_tile(moved, manifest.tiles[0])
+
+
+def test_an_array_of_the_wrong_kind_is_named(one_tile, tmp_path):
+    manifest, path = one_tile
+    with np.load(path) as data:
+        columns = {name: data[name] for name in _ALL_COLUMNS}
+    columns["xyz"] = columns["xyz"].astype(str)
+    moved, target = moved_to(tmp_path, manifest)
+    np.savez(target, **columns)
+    with pytest.raises(InputError, match=r"xyz holds <U\d+ values; expected floating-point numbers"):
+        read_tile(moved, manifest.tiles[0])
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda text, file: text + "\n" + text[text.index("[[tiles]]"):], "is listed twice"),
+    (lambda text, file: text.replace(f'file = "{file}"', 'file = "/etc/passwd"'), "must be a path inside the store"),
+    (lambda text, file: text.replace(f'file = "{file}"', f'file = "../{file}"'), "must be a path inside the store"),
+    (lambda text, file: text.replace('crs = "EPSG:28992"', 'crs = "EPSG:4326"'), "a city store is in RD New"),
+])
+def test_a_manifest_listing_a_tile_twice_outside_the_store_or_in_another_crs_is_refused(one_tile, tmp_path, change,
+                                                                                       message):
+    manifest, path = one_tile
+    folder = tmp_path / "store"
+    (folder / "tiles").mkdir(parents=True)
+    (folder / manifest.tiles[0].file).write_bytes(path.read_bytes())
+    text = (Path(manifest.folder) / "city.toml").read_text()
+    (folder / "city.toml").write_text(change(text, manifest.tiles[0].file))
+    with pytest.raises(InputError, match=message):
+        read_manifest(folder)

@@ -346,13 +346,23 @@ def read_manifest(path: str | os.PathLike) -> CityManifest:
     origin = _numbers(content, "origin", 2, source)
     tile_size = _positive(content, "tile_size", source)
     max_segment = _positive(content, "max_segment_length", source)
-    tiles = []
+    if content.get("crs", "EPSG:28992") != "EPSG:28992":
+        raise InputError(f"a city store is in RD New, crs = \"EPSG:28992\"; got {content.get('crs')!r}",
+                         source=source, place="crs")
+    tiles, listed = [], set()
     for k, entry in enumerate(content.get("tiles", [])):
         place = f"tiles[{k}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
             raise InputError("each tile needs a file", source=source, place=place)
-        if not (file.parent / entry["file"]).is_file():
+        relative = Path(entry["file"])
+        if relative.is_absolute() or ".." in relative.parts:
+            raise InputError(f"tile file {entry['file']} must be a path inside the store", source=source,
+                             place=f"{place}.file")
+        if not (file.parent / relative).is_file():
             raise InputError(f"tile file {entry['file']} is missing", source=source, place=f"{place}.file")
+        if relative in listed:
+            raise InputError(f"tile file {entry['file']} is listed twice", source=source, place=f"{place}.file")
+        listed.add(relative)
         bbox = _numbers(entry, "bbox", 4, source, place)
         counts = {key: entry.get(key) for key in ("ix", "iy", "lines", "segments", "trees")}
         for key, value in counts.items():
@@ -462,7 +472,19 @@ def _stored_columns(source: str, names: tuple[str, ...]) -> dict | None:
     return columns
 
 
+#: The kind of numbers (numpy dtype kinds) each tile array holds.
+_COLUMN_KINDS = {"line_index": "iu", "line_name": "U", "line_kind": "iu", "line_role": "iu", "line_group": "iu",
+                 "line_diameter": "f", "line_accuracy": "f", "line_start": "iu", "xyz": "f", "tree_index": "iu",
+                 "tree_name": "U", "tree_xy": "f", "tree_class": "U", "tree_dbh": "f", "tree_crown": "f",
+                 "tree_barrier": "b"}
+_KIND_NAMES = {"iu": "whole numbers", "f": "floating-point numbers", "U": "text", "b": "true/false values"}
+
+
 def _validate(arrays: TileArrays, source: str) -> None:
+    for name, kinds in _COLUMN_KINDS.items():
+        dtype = getattr(arrays, name).dtype
+        if dtype.kind not in kinds:
+            raise InputError(f"{name} holds {dtype} values; expected {_KIND_NAMES[kinds]}", source=source)
     n_lines, n_trees = arrays.n_lines, arrays.n_trees
     for name in _LINE_COLUMNS:
         if len(getattr(arrays, name)) != n_lines:
