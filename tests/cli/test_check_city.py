@@ -2,6 +2,8 @@
 
 import csv
 import json
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -101,3 +103,20 @@ def test_broken_manifest_exits_2_naming_the_key(city, tmp_path):
     (copy / "city.toml").write_text(text)
     result = run("check", str(copy))
     assert result.exit_code == 2 and "city.toml: tile_size: expected a number > 0" in result.output
+
+
+@pytest.mark.parametrize("runner", [["--workers", "1"], ["--workers", "2", "--dask", "local"]])
+def test_a_truncated_tile_is_one_line_on_every_runner(city, tmp_path, runner):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(city, copy)
+    tile = sorted((copy / "tiles").glob("*.npz"))[1]
+    tile.write_bytes(tile.read_bytes()[:3000])
+    out = tmp_path / "c.csv"
+    # A process of its own: Dask's workers would log to the real standard error, which CliRunner does not see.
+    result = subprocess.run([sys.executable, "-m", "vkls", "check", str(copy), *runner, "-o", str(out)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "unreadable tile file" in result.stderr, result.stderr
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["copy"]

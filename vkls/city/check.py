@@ -409,6 +409,8 @@ def run_dask(jobs: list[list[TileJob]], address: str, workers: int) -> Iterator[
     """Batches of jobs on a Dask distributed cluster (``address`` of its scheduler, or ``local`` for a
     ``LocalCluster`` of ``workers`` processes here). Every worker must be able to read the
     store's folder (a shared file system). Outcomes come in job order."""
+    import logging
+
     from vkls.errors import InputError
 
     try:
@@ -418,7 +420,10 @@ def run_dask(jobs: list[list[TileJob]], address: str, workers: int) -> Iterator[
     cluster = None
     try:
         if address == "local":
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            # The workers' own logs are silenced: a tile's bad input reaches the user once, as one line
+            # (the exception travels back here), not as the worker's "Compute Failed" traceback too.
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   silence_logs=logging.CRITICAL)
             client = Client(cluster)
         else:
             client = Client(address, timeout=DASK_CONNECT_TIMEOUT)
