@@ -164,6 +164,10 @@ class Rack:
     bottom_depth: float
 
 
+#: The largest trunk diameter and crown radius a tree may have (metres): beyond any Dutch street tree.
+MAX_TRUNK_DIAMETER, MAX_CROWN_RADIUS = 5.0, 40.0
+
+
 @dataclass(frozen=True)
 class Tree:
     """A street tree.

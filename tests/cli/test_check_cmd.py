@@ -144,6 +144,16 @@ def test_bad_street_input_exits_2_with_one_clear_line(tmp_path, case):
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind either
 
 
+def test_a_street_file_with_a_byte_order_mark_reads_as_without(tmp_path):
+    plain = (SAMPLES / "leiden-vkls.toml").read_text(encoding="utf-8")
+    marked = tmp_path / "notepad.toml"
+    marked.write_bytes("\ufeff".encode() + plain.encode())
+    without = CliRunner().invoke(cli, ["check", str(SAMPLES / "leiden-vkls.toml"), "--format", "csv"])
+    result = CliRunner().invoke(cli, ["check", str(marked), "--format", "csv"])
+    assert result.exit_code == without.exit_code == 1, result.output
+    assert result.stdout == without.stdout
+
+
 def test_missing_file_and_folder_exit_2(tmp_path):
     for target, message in ((tmp_path / "nope.toml", "file not found"), (tmp_path, "a folder that is not a city store")):
         result = CliRunner().invoke(cli, ["check", str(target)])

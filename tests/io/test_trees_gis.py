@@ -82,6 +82,10 @@ def test_geopackage_trees_in_their_own_crs(tmp_path):
     ({"type": "Feature", "geometry": {"type": "Point", "coordinates": [X0, Y0]}, "properties": ["id"]},
      "features[0]: properties must be an object"),
     ({"type": "Feature", "geometry": "Point"}, "features[0]: expected a Point geometry, got none"),
+    ({"type": "Feature", "geometry": {"type": "Point", "coordinates": [X0, Y0]}, "properties": {"wortelscherm": "misschien"}},
+     "feature 1: root_barrier must be yes or no (ja/nee, true/false, 1/0), got 'misschien'"),
+    ({"type": "Feature", "geometry": {"type": "Point", "coordinates": [X0, Y0]}, "properties": {"crown_radius": 1e300}},
+     "feature 1: crown_radius must be at most 40, got 1e+300"),
 ])
 def test_bad_tree_layers_are_named(tmp_path, feature, message):
     path = tmp_path / "bad.geojson"
@@ -89,6 +93,22 @@ def test_bad_tree_layers_are_named(tmp_path, feature, message):
     with pytest.raises(InputError) as error:
         read_trees(str(path))
     assert message in str(error.value) and str(error.value).startswith(str(path))
+
+
+def test_a_damaged_geopackage_is_one_line_without_gdal_warnings(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import SAMPLES
+
+    fake = tmp_path / "trees.gpkg"
+    fake.write_bytes(b"SQLite format 3\x00" + bytes(2000))
+    # A process of its own: pytest would catch the warnings before they reach standard error.
+    result = subprocess.run([sys.executable, "-m", "vkls", "check", str(SAMPLES / "leiden-vkls.toml"), "--trees",
+                             str(fake)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"vkls: error: {fake}: cannot read"), \
+        result.stderr
 
 
 def test_features_that_are_not_a_list_are_named(tmp_path):

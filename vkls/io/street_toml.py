@@ -14,8 +14,8 @@ import shapely
 
 from vkls.errors import InputError
 from vkls.io.fields import Fields
-from vkls.model import (Arrangement, ConnectionSpec, Network, NetworkKind, Rack, RackLevel, Reservation, Route,
-                        Street, Tree, Zone)
+from vkls.model import (MAX_CROWN_RADIUS, MAX_TRUNK_DIAMETER, Arrangement, ConnectionSpec, Network, NetworkKind,
+                        Rack, RackLevel, Reservation, Route, Street, Tree, Zone)
 from vkls.rules.loader import Norms
 
 SURFACES = ("paving", "asphalt", "carriageway", "parking", "cycle", "green", "tree_strip", "verge")
@@ -46,7 +46,8 @@ def read_street(path: str, norms: Norms) -> Street:
     """
     try:
         with open(path, "rb") as handle:
-            document = tomllib.load(handle)
+            raw = handle.read()
+        document = tomllib.loads(raw.decode("utf-8").removeprefix("\ufeff"))  # Notepad writes a byte-order mark
     except FileNotFoundError:
         raise InputError("file not found", source=path) from None
     except IsADirectoryError:
@@ -225,8 +226,8 @@ def _tree_attributes(fields: Fields) -> dict:
     if not isinstance(barrier, bool):
         raise fields.error("root_barrier", f"expected true or false, got {barrier!r}")
     return dict(size_class=fields.text("size_class", choices=SIZE_CLASSES),
-                trunk_diameter=fields.number("trunk_diameter", strictly_positive=True, maximum=5.0),
-                crown_radius=fields.number("crown_radius", strictly_positive=True, maximum=40.0),
+                trunk_diameter=fields.number("trunk_diameter", strictly_positive=True, maximum=MAX_TRUNK_DIAMETER),
+                crown_radius=fields.number("crown_radius", strictly_positive=True, maximum=MAX_CROWN_RADIUS),
                 root_barrier=barrier)
 
 

@@ -25,13 +25,14 @@ as RD New (many Dutch exports omit the ``crs`` member).
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from vkls.errors import InputError
-from vkls.model import NetworkMap, Street, Tree
+from vkls.model import MAX_CROWN_RADIUS, MAX_TRUNK_DIAMETER, NetworkMap, Street, Tree
 
 SIZE_CLASSES = ("1a", "1b", "2", "3")
 #: Size class of a tree whose layer does not give one: the middle class (6-12 m).
@@ -48,6 +49,10 @@ RD_NEW = "EPSG:28992"
 #: Id of the n-th tree of a layer without ids: ``GIS-T1``, ... (``T1`` is a telecom cable's id in many streets).
 UNNAMED_TREE_PREFIX = "GIS-T"
 WGS84 = "EPSG:4326"
+
+#: How a layer says a tree has (or has no) root barrier.
+YES = frozenset({"1", "1.0", "true", "yes", "ja", "j", "y"})
+NO = frozenset({"0", "0.0", "false", "no", "nee", "n", ""})
 
 _FIELDS = {
     "id": ("id", "boomnummer", "boom_id", "boomid", "tree_id", "name"),
@@ -198,7 +203,9 @@ def _read_gpkg(file: Path, source: str) -> tuple[np.ndarray, list[dict]]:
     except ImportError:
         raise InputError("reading a GeoPackage needs pyogrio: pip install 'vkls[gis]'", source=source) from None
     try:
-        meta, _, geometry, field_data = pyogrio.raw.read(file)
+        with warnings.catch_warnings():  # GDAL's warnings about a damaged file: the error below says it in one line
+            warnings.simplefilter("ignore", RuntimeWarning)
+            meta, _, geometry, field_data = pyogrio.raw.read(file)
     except Exception as error:  # pyogrio raises its own DataSourceError/DataLayerError types
         raise InputError(f"cannot read the GeoPackage ({error})", source=source) from None
     shapes = shapely.from_wkb(geometry)
@@ -261,19 +268,25 @@ def _tree(n: int, xy: np.ndarray, props: dict, source: str) -> Tree:
         raise InputError(f"size class must be one of {', '.join(SIZE_CLASSES)}, got '{size_class}'", source=source,
                          place=place)
     default_trunk, default_crown = CLASS_DEFAULTS[size_class]
-    trunk = _positive(_field(props, "trunk_diameter"), "trunk_diameter", source, place)
-    trunk_cm = _positive(_field(props, "trunk_diameter_cm"), "trunk_diameter_cm", source, place)
-    crown = _positive(_field(props, "crown_radius"), "crown_radius", source, place)
-    crown_diameter = _positive(_field(props, "crown_diameter"), "crown_diameter", source, place)
+    trunk = _positive(_field(props, "trunk_diameter"), "trunk_diameter", source, place, MAX_TRUNK_DIAMETER)
+    trunk_cm = _positive(_field(props, "trunk_diameter_cm"), "trunk_diameter_cm", source, place,
+                         100 * MAX_TRUNK_DIAMETER)
+    crown = _positive(_field(props, "crown_radius"), "crown_radius", source, place, MAX_CROWN_RADIUS)
+    crown_diameter = _positive(_field(props, "crown_diameter"), "crown_diameter", source, place,
+                               2 * MAX_CROWN_RADIUS)
     trunk = trunk if trunk is not None else (trunk_cm / 100 if trunk_cm is not None else default_trunk)
     crown = crown if crown is not None else (crown_diameter / 2 if crown_diameter is not None else default_crown)
     barrier = _field(props, "root_barrier")
-    barrier = str(barrier).strip().lower() in ("1", "true", "yes", "ja", "j") if barrier is not None else False
+    answer = str(barrier).strip().lower() if barrier is not None else "no"
+    if answer not in YES | NO:
+        raise InputError(f"root_barrier must be yes or no (ja/nee, true/false, 1/0), got '{barrier}'", source=source,
+                         place=place)
+    barrier = answer in YES
     return Tree(id=tree_id, chainage=0.0, offset=0.0, size_class=size_class, trunk_diameter=trunk,
                 crown_radius=crown, root_barrier=barrier, xy=(float(xy[0]), float(xy[1])))
 
 
-def _positive(value, name: str, source: str, place: str) -> float | None:
+def _positive(value, name: str, source: str, place: str, maximum: float) -> float | None:
     if value is None:
         return None
     try:
@@ -282,6 +295,8 @@ def _positive(value, name: str, source: str, place: str) -> float | None:
         raise InputError(f"{name} must be a number, got '{value}'", source=source, place=place) from None
     if not np.isfinite(number) or number <= 0:
         raise InputError(f"{name} must be greater than 0, got {value}", source=source, place=place)
+    if number > maximum:
+        raise InputError(f"{name} must be at most {maximum:g}, got {value}", source=source, place=place)
     return number
 
 
