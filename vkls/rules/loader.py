@@ -379,6 +379,8 @@ def _leaf(path: str, place: str, item: dict) -> NormValue:
         for kind in value:
             if kind not in known:
                 raise InputError(f"unknown network kind '{kind}'", source=path, place=place)
+        if not value or len(set(value)) < len(value):
+            raise InputError("expected a list of different network kinds, each once", source=path, place=place)
     status, source = _provenance(path, place, item)
     return NormValue(key=place, value=value, status=status, source=source, origin=path)
 
