@@ -171,6 +171,8 @@ BAD_NORMS = {
                     "placement.vkls_order: expected a list of different network kinds, each once"),
     "order naming a kind twice": ('[placement.vkls_order]\nvalue = ["water", "water"]' + VALUE,
                                   "placement.vkls_order: expected a list of different network kinds, each once"),
+    "minimum cover below the maximum": ("[networks.water.cover_min]\nvalue = 5" + VALUE,
+                                        "networks.water.cover_min: cover_min 5 m is deeper than cover_max"),
     "zero diameter": ("[networks.water.diameter]\nvalue = 0" + VALUE,
                       "networks.water.diameter.value: must be greater than 0"),
     "zero rack post spacing": ("[placement.rack_post_spacing]\nvalue = 0" + VALUE,
