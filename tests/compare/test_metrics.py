@@ -104,6 +104,14 @@ def test_compare_reports_match_golden(tmp_path, name, files):
     assert got == json.loads(golden.read_text())
 
 
+def test_a_wide_and_a_narrow_rack_street_side_by_side_with_pictures(tmp_path):
+    out = tmp_path / "c.md"
+    result = CliRunner().invoke(cli, ["compare", str(SAMPLES / "leiden-vkls.toml"), str(SAMPLES / "narrow-vkls.toml"),
+                                      "-o", str(out)])
+    assert result.exit_code == 0, result.output  # the narrow street's section once had no room for its legend
+    assert out.read_text().count("(data:image/png;base64,") == 4  # a section and a 3D view per layout
+
+
 def test_compare_bad_input(tmp_path):
     runner = CliRunner()
     one = runner.invoke(cli, ["compare", str(SAMPLES / "leiden-vkls.toml"), "-o", str(tmp_path / "r.html")])

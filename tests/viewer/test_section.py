@@ -106,3 +106,17 @@ def test_conflicts_at_a_chainage(test_street):
     assert [c.id for c in conflicts_at(conflicts, 15.2)] == ["C-test0001", "C-test0002"]
     assert [c.id for c in conflicts_at(conflicts, 12.0)] == ["C-test0001", "C-test0003"]
     assert np.all([c.chainage_start <= 29.5 for c in conflicts])
+
+
+@pytest.mark.parametrize("width", [4.0, 6.0, 9.0, 13.0])
+def test_a_narrow_figure_keeps_the_detail_legend_and_list_inside(test_street, width):
+    from vkls.viewer.section import section_figure
+
+    street, scene, conflicts = test_street
+    figure = section_figure(street, scene, conflicts, 15.0, width=width)
+    assert figure.get_figwidth() == width
+    for ax in figure.axes:
+        x0, y0, w, h = ax.get_position().bounds
+        assert w > 0 and h > 0 and x0 >= 0 and y0 >= -1e-9 and x0 + w <= 1 + 1e-9 and y0 + h <= 1 + 1e-9
+    text = figure.texts[0].get_text()
+    assert max(len(line) for line in text.splitlines()) <= max(20, int((width - 0.4) * 12))

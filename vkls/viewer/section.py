@@ -44,6 +44,8 @@ CALLOUT_ROWS = 3
 MAX_LISTED_CONFLICTS = 12
 #: Room right of the detail view for its labels, inches.
 DETAIL_LABEL_WIDTH = 1.9
+#: The narrowest legend beside the rack detail (inches); a narrower figure puts it below the detail.
+MIN_LEGEND_WIDTH = 5.5
 #: Above-ground part of a trunk drawn, metres.
 TRUNK_STUB = 0.5
 
@@ -268,12 +270,20 @@ def section_figure(street, scene, conflicts, chainage: float, norms=None, width:
     legend_h_in = 0.2 + 0.19 * ((len(_legend_kinds(items)) + 3) // 2)
     if detail_box is not None:
         dx0, dy0, dx1, dy1 = detail_box
-        detail_scale = min(5.0 / (dy1 - dy0), 4.0 / (dx1 - dx0), 3.0 * scale)
+        room_in = max(1.0, width - 0.6 - DETAIL_LABEL_WIDTH)  # the detail and its side labels fit the figure
+        detail_scale = min(5.0 / (dy1 - dy0), 4.0 / (dx1 - dx0), 3.0 * scale, room_in / (dx1 - dx0))
         detail_w_in, detail_h_in = (dx1 - dx0) * detail_scale, (dy1 - dy0) * detail_scale
-        footer_h_in = max(detail_h_in + 0.3, legend_h_in + list_h_in + 0.2)
+        right_x = 0.3 + detail_w_in + DETAIL_LABEL_WIDTH + 0.3
+        beside = width - right_x - 0.2 >= MIN_LEGEND_WIDTH  # else the legend and the list go below the detail
+        if beside:
+            footer_h_in = max(detail_h_in + 0.3, legend_h_in + list_h_in + 0.2)
+        else:
+            footer_h_in = detail_h_in + 0.5 + legend_h_in + 0.1 + list_h_in + 0.1
     else:
         footer_h_in = max(legend_h_in, list_h_in) + 0.1
-    title_h_in = 0.5
+    title = _title_lines(street.name, f"cross-section at chainage {chainage:.2f} m (route {length:.2f} m), looking "
+                                      f"along the route, facade on the left; drawn to scale, metres", width)
+    title_h_in = 0.5 + 0.16 * max(0, len(title) - 2)
     total_h = title_h_in + main_h_in + 0.15 + footer_h_in
     figure = Figure(figsize=(width, total_h))  # no pyplot: no global state, no GUI backend
 
@@ -292,9 +302,7 @@ def section_figure(street, scene, conflicts, chainage: float, norms=None, width:
     _draw_callouts(ax, items, x_min, x_max, points_per_metre)
     numbered = _draw_conflicts(ax, items, here, hide_numbers_in=detail_box)
     _draw_scale_bar(ax, x_min, y_min, 2.0 if street_w >= 6 else 1.0)
-    figure.text(0.3 / width, 1 - 0.12 / total_h,
-                f"{street.name}\ncross-section at chainage {chainage:.2f} m (route {length:.2f} m), looking along the "
-                f"route, facade on the left; drawn to scale, metres", fontsize=9.5, va="top", linespacing=1.3)
+    figure.text(0.3 / width, 1 - 0.12 / total_h, "\n".join(title), fontsize=9.5, va="top", linespacing=1.3)
     footer_top = title_h_in + main_h_in + 0.15
     if detail_box is not None:
         dx0, dy0, dx1, dy1 = detail_box
@@ -314,14 +322,22 @@ def section_figure(street, scene, conflicts, chainage: float, norms=None, width:
         _draw_scale_bar(detail, dx0, dy0, 0.5)
         figure.text(0.3 / width, 1 - (footer_top + 0.2) / total_h,
                     f"Detail: the VKLS rack, {detail_scale / scale:.1f} x the scale above", fontsize=8, va="bottom")
-        right_x = 0.3 + detail_w_in + DETAIL_LABEL_WIDTH + 0.3
-        _draw_legend(figure, items, frac(right_x, footer_top, width - right_x - 0.2, legend_h_in))
-        _draw_conflict_list(figure, numbered, len(here), frac(right_x, footer_top + legend_h_in + 0.1,
-                                                                width - right_x - 0.2, list_h_in))
+        left, top = (right_x, footer_top) if beside else (0.3, footer_top + 0.25 + detail_h_in + 0.25)
+        _draw_legend(figure, items, frac(left, top, width - left - 0.2, legend_h_in))
+        _draw_conflict_list(figure, numbered, len(here), frac(left, top + legend_h_in + 0.1, width - left - 0.2,
+                                                                list_h_in))
     else:
         _draw_legend(figure, items, frac(0.3, footer_top, 0.45 * width, legend_h_in))
         _draw_conflict_list(figure, numbered, len(here), frac(0.5 * width, footer_top, 0.5 * width - 0.2, list_h_in))
     return figure
+
+
+def _title_lines(name: str, subtitle: str, width: float) -> list[str]:
+    """The title's lines, wrapped to a figure ``width`` inches wide (about 12 characters an inch at 9.5 pt)."""
+    import textwrap
+
+    characters = max(20, int((width - 0.4) * 12))
+    return textwrap.wrap(name, characters) + textwrap.wrap(subtitle, characters)
 
 
 def _setup(ax, x0, x1, y0, y1) -> None:
