@@ -402,6 +402,25 @@ def test_an_earlier_store_stays_whole_until_its_replacement_is_complete(tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["city"]
 
 
+def test_a_full_disk_is_one_line_and_the_earlier_store_stays_whole(tmp_path, monkeypatch):
+    import errno
+
+    from vkls.city import generate
+
+    folder = tmp_path / "city"
+    generate_city(folder, 0.5)
+    files = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(generate, "_write_conflicts", full)
+    with pytest.raises(InputError, match=r"city: cannot write output \(No space left on device\)"):
+        generate_city(folder, 0.5, seed=3)
+    assert {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()} == files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["city"]
+
+
 def test_an_interrupted_first_run_leaves_nothing(tmp_path):
     def interrupt(done, total, segments):
         if done == 2:

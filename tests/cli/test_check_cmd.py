@@ -154,6 +154,23 @@ def test_a_street_file_with_a_byte_order_mark_reads_as_without(tmp_path):
     assert result.stdout == without.stdout
 
 
+def test_the_output_may_not_be_the_file_being_checked(tmp_path):
+    street = tmp_path / "street.toml"
+    street.write_bytes((SAMPLES / "leiden-vkls.toml").read_bytes())
+    result = CliRunner().invoke(cli, ["check", str(street), "-o", str(street), "--format", "json"])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"vkls: error: {street}: --output: is the file being checked")
+    assert street.read_bytes() == (SAMPLES / "leiden-vkls.toml").read_bytes()
+
+
+def test_a_deeply_nested_baseline_is_one_line(tmp_path):
+    baseline = tmp_path / "deep.json"
+    baseline.write_text("[" * 100_000 + "]" * 100_000)
+    result = CliRunner().invoke(cli, ["check", str(SAMPLES / "leiden-vkls.toml"), "--baseline", str(baseline)])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "not a JSON report (nested too deeply)" in result.stderr
+
+
 def test_missing_file_and_folder_exit_2(tmp_path):
     for target, message in ((tmp_path / "nope.toml", "file not found"), (tmp_path, "a folder that is not a city store")):
         result = CliRunner().invoke(cli, ["check", str(target)])

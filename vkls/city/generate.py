@@ -95,6 +95,7 @@ from vkls.city.store import (
     write_tile,
 )
 from vkls.errors import InputError
+from vkls.io.atomic import write_errors
 from vkls.model import NetworkKind
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1266,7 +1267,9 @@ def generate_city(folder: str | os.PathLike, km: float, *, seed: int = 1, vkls_s
     created = not folder.exists()
     target = _prepare_folder(folder, force)
     try:
-        manifest = _write_city(target, folder, km, seed, vkls_share, conflict_share, tile_size, accuracy, progress)
+        with write_errors(folder):  # a full disk: one line, and the earlier store stays whole
+            manifest = _write_city(target, folder, km, seed, vkls_share, conflict_share, tile_size, accuracy,
+                                   progress)
         _put_in_place(target, folder)
     except BaseException:
         _discard(target, folder, created)

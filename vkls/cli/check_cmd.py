@@ -82,6 +82,9 @@ def check_command(street_file, fmt, output, norm_files, baseline, quiet, trees_f
     from vkls.io.report import report_csv, report_json, report_table
     from vkls.pipeline import check
 
+    if output and os.path.exists(output) and os.path.exists(street_file) and os.path.samefile(output, street_file):
+        raise InputError("is the file being checked; give -o another file", source=output, place="--output")
+
     if fmt is None:
         suffix = (output or "").rsplit(".", 1)[-1].lower() if output and "." in output else ""
         fmt = suffix if suffix in FORMATS else "table"

@@ -35,7 +35,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
     if target.is_dir():
         raise InputError("cannot write output: this is a folder", source=str(path))
     if target.exists() and not stat.S_ISREG(target.stat().st_mode):
-        with _write_errors(path), open(target, mode, **_text_options(mode, encoding, newline)) as stream:
+        with write_errors(path), open(target, mode, **_text_options(mode, encoding, newline)) as stream:
             yield stream
         return
     folder = target.parent if str(target.parent) else Path(".")
@@ -46,7 +46,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
     except OSError as error:
         raise InputError(f"cannot write output ({error.strerror})", source=str(path)) from None
     try:
-        with _write_errors(path):
+        with write_errors(path):
             with os.fdopen(handle, mode, **_text_options(mode, encoding, newline)) as stream:
                 yield stream
             os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes files private; a report is an ordinary file
@@ -60,8 +60,8 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
 
 
 @contextmanager
-def _write_errors(path):
-    """An :class:`OSError` of writing (see :data:`_WRITE_ERRNOS`) as an :class:`InputError` naming ``path``."""
+def write_errors(path):
+    """Context manager: an :class:`OSError` of writing (see :data:`_WRITE_ERRNOS`) as an :class:`InputError` naming ``path``."""
     try:
         yield
     except OSError as error:

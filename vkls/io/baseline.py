@@ -23,6 +23,8 @@ def read_baseline(path: str) -> list[dict]:
         raise InputError("baseline file not found", source=path) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise InputError(f"not a JSON report ({error})", source=path) from None
+    except RecursionError:
+        raise InputError("not a JSON report (nested too deeply)", source=path) from None
     conflicts = document.get("conflicts") if isinstance(document, dict) else None
     if not isinstance(conflicts, list) or not all(isinstance(c, dict) and isinstance(c.get("id"), str)
                                                    for c in conflicts):

@@ -155,6 +155,8 @@ def _read_geojson(file: Path, source: str) -> tuple[np.ndarray, list[dict]]:
         document = json.loads(file.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise InputError(f"not valid JSON ({error})", source=source) from None
+    except RecursionError:
+        raise InputError("not valid JSON (nested too deeply)", source=source) from None
     if not isinstance(document, dict):
         raise InputError("not a GeoJSON object", source=source)
     features = document.get("features") if document.get("type") == "FeatureCollection" else (
