@@ -1,7 +1,9 @@
 """The synthetic city generator: determinism, what the city holds, the store it writes, the command."""
 
 import csv
+import errno
 import itertools
+import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -403,10 +405,6 @@ def test_an_earlier_store_stays_whole_until_its_replacement_is_complete(tmp_path
 
 
 def test_a_full_disk_is_one_line_and_the_earlier_store_stays_whole(tmp_path, monkeypatch):
-    import errno
-
-    from vkls.city import generate
-
     folder = tmp_path / "city"
     generate_city(folder, 0.5)
     files = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
@@ -416,6 +414,24 @@ def test_a_full_disk_is_one_line_and_the_earlier_store_stays_whole(tmp_path, mon
 
     monkeypatch.setattr(generate, "_write_conflicts", full)
     with pytest.raises(InputError, match=r"city: cannot write output \(No space left on device\)"):
+        generate_city(folder, 0.5, seed=3)
+    assert {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()} == files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["city"]
+
+
+def test_a_failed_swap_puts_the_earlier_store_back(tmp_path, monkeypatch):
+    folder = tmp_path / "city"
+    generate_city(folder, 0.5)
+    files = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    rename = os.rename
+
+    def fails_for_the_staging_folder(source, destination):
+        if str(source).endswith(".generating"):
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        rename(source, destination)
+
+    monkeypatch.setattr(generate.os, "rename", fails_for_the_staging_folder)
+    with pytest.raises(InputError, match="cannot put the new city store in place"):
         generate_city(folder, 0.5, seed=3)
     assert {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()} == files
     assert sorted(p.name for p in tmp_path.iterdir()) == ["city"]

@@ -1340,9 +1340,9 @@ def _prepare_folder(folder: Path, force: bool) -> Path:
     """
     if folder.exists() and not folder.is_dir():
         raise InputError("exists and is not a folder", source=str(folder))
-    holds_a_store = folder.is_dir() and any(folder.iterdir()) and (is_city_store(folder)
-                                                                    or _only_store_files(folder))
-    if folder.is_dir() and not force and not holds_a_store and any(folder.iterdir()):
+    occupied = folder.is_dir() and any(folder.iterdir())
+    holds_a_store = occupied and (is_city_store(folder) or _only_store_files(folder))
+    if occupied and not force and not holds_a_store:
         raise InputError("the folder is not empty and holds no city store; give --force to write into it anyway",
                          source=str(folder))
     target = _staging(folder) if holds_a_store else folder
@@ -1375,7 +1375,11 @@ def _put_in_place(target: Path, folder: Path) -> None:
     try:
         _remove_tree(retired)
         os.rename(folder, retired)
-        os.rename(target, folder)
+        try:
+            os.rename(target, folder)
+        except OSError:
+            os.rename(retired, folder)  # the earlier store back in its place
+            raise
     except OSError as error:
         raise InputError(f"cannot put the new city store in place ({error.strerror})", source=str(folder)) from None
     _remove_tree(retired)

@@ -61,7 +61,8 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
 
 @contextmanager
 def write_errors(path):
-    """Context manager: an :class:`OSError` of writing (see :data:`_WRITE_ERRNOS`) as an :class:`InputError` naming ``path``."""
+    """Context manager: an :class:`OSError` of writing (see :data:`_WRITE_ERRNOS`) becomes an
+    :class:`InputError` naming ``path``."""
     try:
         yield
     except OSError as error:

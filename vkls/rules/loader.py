@@ -429,5 +429,5 @@ def _check_complete(norms: Norms) -> None:
         low, high = (norms.values.get(f"networks.{kind.value}.{bound}") for bound in ("cover_min", "cover_max"))
         if low is not None and high is not None and low.value > high.value:
             later = max((low, high), key=lambda v: norms.files.index(v.origin) if v.origin in norms.files else -1)
-            raise InputError(f"cover_min {low.value:g} m is deeper than cover_max {high.value:g} m", source=later.origin,
-                             place=later.key)
+            raise InputError(f"cover_min {low.value:g} m is deeper than cover_max {high.value:g} m",
+                             source=later.origin, place=later.key)
