@@ -48,12 +48,11 @@ from vkls.io.klic_depth import (
     depth_profile,
     nearest_line,
 )
-
-#: A stated diameter outside (0, this] metres is not a plausible cable or pipe: the kind's default is used.
-MAX_PLAUSIBLE_DIAMETER = 5.0
 from vkls.model import NetworkKind, NetworkMap, Utility
 
 K = NetworkKind
+#: A stated diameter outside (0, this] metres is not a plausible cable or pipe: the kind's default is used.
+MAX_PLAUSIBLE_DIAMETER = 5.0
 #: IMKL theme -> vkls network kind.
 THEME_KINDS = {
     "datatransport": K.DATATRANSPORT, "laagspanning": K.LAAGSPANNING, "middenspanning": K.MIDDENSPANNING,
