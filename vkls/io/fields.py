@@ -12,6 +12,8 @@ _MISSING = object()
 #: The largest number a street file may hold (metres): no length, offset, depth or chainage of a
 #: street comes near 1,000 km. Beyond it a value is a typo, and values like 1e300 overflow the geometry.
 LARGEST_NUMBER = 1e6
+#: RD New coordinates (and NAP heights) lie well below this, metres: street routes and KLIC geometry.
+MAX_COORDINATE = 1e7
 
 
 class Fields:

@@ -22,6 +22,7 @@ import numpy as np
 from lxml import etree
 
 from vkls.errors import InputError
+from vkls.io.fields import MAX_COORDINATE
 
 GML_NAMESPACES = ("http://www.opengis.net/gml/3.2", "http://www.opengis.net/gml")
 #: IMKL namespaces start with this (IMKL 2.0: ``.../imkl/wibon``; IMKL2015 1.2: ``.../imkl/2015/wion/1.2``).
@@ -38,8 +39,6 @@ DEPTH_TYPES = ("DiepteTovMaaiveld", "DiepteNAP")
 
 #: Coordinate reference systems accepted: RD New (EPSG:28992) and RD New + NAP height (EPSG:7415).
 ACCEPTED_EPSG = ("28992", "7415")
-#: RD New coordinates (and NAP heights) lie well below this, metres; a street file has the same bound.
-MAX_COORDINATE = 1e7
 _EPSG = re.compile(r"EPSG[:/]+(?:[\d.]*[:/]+)?(\d+)$", re.IGNORECASE)
 
 #: Units of measure (the last part of an OGC uom URN) in metres.
@@ -404,8 +403,8 @@ def _coordinates(container, feature_id: str, source: str) -> np.ndarray:
             except ValueError:
                 raise InputError("coordinates are not numbers", source=source, place=place) from None
             if not (np.abs(values) < MAX_COORDINATE).all():  # NaN and infinity too
-                raise InputError(f"coordinates must be finite RD New metres below {MAX_COORDINATE:g}", source=source,
-                                 place=place)
+                raise InputError(f"coordinates must be finite RD New metres below {MAX_COORDINATE:,.0f}",
+                                 source=source, place=place)
             if len(values) % dimension:
                 raise InputError(f"{len(values)} coordinate values do not make {dimension}D points", source=source,
                                  place=place)

@@ -13,7 +13,7 @@ import numpy as np
 import shapely
 
 from vkls.errors import InputError
-from vkls.io.fields import Fields
+from vkls.io.fields import MAX_COORDINATE, Fields
 from vkls.model import (MAX_CROWN_RADIUS, MAX_TRUNK_DIAMETER, Arrangement, ConnectionSpec, Network, NetworkKind,
                         Rack, RackLevel, Reservation, Route, Street, Tree, Zone)
 from vkls.rules.loader import Norms
@@ -115,8 +115,9 @@ def _route(fields: Fields) -> Route:
     line = shapely.LineString(xy)
     if not line.is_simple:
         raise fields.error("coordinates", "the route intersects itself")
-    if not (np.abs(xy) < 1e7).all():
-        raise fields.error("coordinates", "coordinates beyond 1e7 m: expected RD New (EPSG:28992) metres")
+    if not (np.abs(xy) < MAX_COORDINATE).all():
+        raise fields.error("coordinates",
+                           f"coordinates beyond {MAX_COORDINATE:,.0f} m: expected RD New (EPSG:28992) metres")
     ground = fields.number("ground_level", 0.0, minimum=-100.0, maximum=1000.0)
     side = fields.text("street_side", "right", choices=("left", "right"))
     return Route(xy=xy, ground_level=ground, street_side=side)
