@@ -33,3 +33,7 @@ class InputError(Exception):
         elif self.place:
             where = f"{self.place}: "
         return f"{where}{self.message}"
+
+    def naming(self, source: str) -> "InputError":
+        """This error naming ``source`` where it names no file yet (a library call that knew none)."""
+        return self if self.source else InputError(self.message, source=source, place=self.place)

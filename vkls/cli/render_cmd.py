@@ -47,22 +47,17 @@ def render_command(street_file, output, view, chainage, conflicts_only, size_tex
     from vkls.errors import InputError
     from vkls.io.atomic import atomic_write
     from vkls.pipeline import check
-    from vkls.viewer import NO_ROUTE_FOR_SECTION
-    from vkls.viewer.render import check_view, png_bytes, render_image
+    from vkls.viewer.render import png_bytes, render_image
 
     if not output.lower().endswith(".png"):
         raise InputError("render writes PNG: give an output file ending in .png", source=output)
     size = parse_size(size_text)
     result = check(street_file, norm_files)
-    if not result.scene.has_section and view == "section":
-        raise InputError(NO_ROUTE_FOR_SECTION, source=street_file)
-    if result.scene.has_section:
-        try:
-            check_view(view, chainage, result.scene.alignment.length)
-        except InputError as error:
-            raise InputError(error.message, source=street_file) from None
-    image = render_image(result.street, result.scene, result.conflicts, view=view, chainage=chainage,
-                         conflicts_only=conflicts_only, size=size)
+    try:  # render_image checks the view and chainage before it draws
+        image = render_image(result.street, result.scene, result.conflicts, view=view, chainage=chainage,
+                             conflicts_only=conflicts_only, size=size)
+    except InputError as error:
+        raise error.naming(street_file) from None
     with atomic_write(output, mode="wb") as stream:
         stream.write(png_bytes(image))
     click.echo(f"{view} view of {result.street.name} ({len(result.conflicts)} conflict(s)) written to {output}",

@@ -31,19 +31,17 @@ def section_command(street_file, chainage, output, norm_files):
     from vkls.io.atomic import atomic_write
     from vkls.pipeline import check
     from vkls.rules.loader import load_norms
-    from vkls.viewer import NO_ROUTE_FOR_SECTION
     from vkls.viewer.section import draw_section
 
     fmt = output.rsplit(".", 1)[-1].lower() if "." in output else ""
     if fmt not in PICTURE_FORMATS:
         raise InputError("section writes SVG or PNG: give an output file ending in .svg or .png", source=output)
     result = check(street_file, norm_files)
-    if not result.scene.has_section:
-        raise InputError(NO_ROUTE_FOR_SECTION, source=street_file)
-    length = result.scene.alignment.length
-    if not (0.0 <= chainage <= length):
-        raise InputError(f"--chainage {chainage:g} m is outside the route (0 to {length:.2f} m)", source=street_file)
-    data = draw_section(result.street, result.scene, result.conflicts, chainage, norms=load_norms(norm_files), fmt=fmt)
+    try:  # draw_section checks that there is a route and that the chainage lies on it
+        data = draw_section(result.street, result.scene, result.conflicts, chainage, norms=load_norms(norm_files),
+                            fmt=fmt)
+    except InputError as error:
+        raise error.naming(street_file) from None
     with atomic_write(output, mode="wb") as stream:
         stream.write(data)
     click.echo(f"section at chainage {chainage:g} m of {result.street.name} written to {output}", err=True)

@@ -23,12 +23,16 @@ def view_command(street_file, chainage, conflicts_only, norm_files):
     """
     import sys
 
+    from vkls.errors import InputError
     from vkls.pipeline import check
     from vkls.viewer.interactive import open_viewer
     from vkls.viewer.render import check_view
 
     result = check(street_file, norm_files)
     if result.scene.has_section:  # a map (KLIC delivery) has no route and no section plane
-        check_view("iso", chainage, result.scene.alignment.length)
+        try:
+            check_view("iso", chainage, result.scene.alignment.length)
+        except InputError as error:
+            raise error.naming(street_file) from None
     open_viewer(result.street, result.scene, result.conflicts, chainage=chainage, conflicts_only=conflicts_only)
     sys.exit(EXIT_CLEAN)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vkls.errors import InputError
+from vkls.viewer import NO_ROUTE_FOR_SECTION
 from vkls.viewer.colours import CONFLICT_COLOUR, GROUND_LINE_COLOUR, SOIL_COLOUR, style_of, surface_colour, tint
 
 #: House connections this close to the section's chainage are drawn in it (metres).
@@ -227,7 +228,7 @@ def draw_section(street, scene, conflicts, chainage: float, norms=None, fmt: str
     Raises
     ------
     InputError
-        Chainage outside the route or an unknown format.
+        A map without a route (a KLIC delivery), a chainage outside the route, or an unknown format.
     """
     if fmt not in ("png", "svg"):
         raise InputError(f"unknown picture format '{fmt}'; expected png or svg")
@@ -251,6 +252,8 @@ def section_figure(street, scene, conflicts, chainage: float, norms=None, width:
         from vkls.rules.loader import load_norms
 
         norms = load_norms()
+    if not scene.has_section:
+        raise InputError(NO_ROUTE_FOR_SECTION)
     length = scene.alignment.length
     if not (0.0 <= chainage <= length):
         raise InputError(f"chainage {chainage:g} m is outside the route (0 to {length:.2f} m)")
